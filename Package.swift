@@ -15,6 +15,8 @@ let package = Package(
     products: [
         .library(name: "ProtoRuntime", targets: ["ProtoRuntime"]),
         .library(name: "RPCCore", targets: ["RPCCore"]),
+        .library(name: "HabitAPI", targets: ["HabitAPI"]),
+        .executable(name: "habit-codegen", targets: ["Codegen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,5 +35,28 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: strictSettings),
+        // habit-codegen: .proto parser -> schema model -> Swift emitter (a library so tests can call it).
+        .target(name: "CodegenKit", swiftSettings: strictSettings),
+        .executableTarget(name: "Codegen", dependencies: ["CodegenKit"], swiftSettings: strictSettings),
+        // Generated from proto/ only (`make generate`); never edited by hand.
+        .target(name: "HabitAPI", dependencies: ["ProtoRuntime", "RPCCore"], swiftSettings: strictSettings),
+        // The golden files of the generator tests, compiled so runtime tests can round-trip them.
+        .target(
+            name: "CodegenFixtures",
+            dependencies: ["ProtoRuntime", "RPCCore"],
+            path: "Tests/CodegenTests/Expected",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CodegenTests",
+            dependencies: ["CodegenKit"],
+            exclude: ["Expected", "Inputs"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ProtoRuntimeTests",
+            dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures"],
+            swiftSettings: strictSettings
+        ),
     ]
 )

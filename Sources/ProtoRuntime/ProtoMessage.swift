@@ -17,9 +17,38 @@ public protocol ProtoMessage: Sendable, Hashable {
 
     /// Decodes untrusted bytes; throws ``ProtoDecodingError`` and never traps.
     init(serializedBytes bytes: UnsafeRawBufferPointer) throws
+
+    /// Fields this schema does not know, kept for re-encoding.
+    var unknownFields: ProtoUnknownFields { get set }
+
+    /// Writes the fields (no length prefix); the writer has room for ``serializedSize()`` bytes.
+    func write(to writer: inout ProtoWriter)
+
+    /// Reads fields until the reader's current end, merging them into `self`.
+    mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError)
+
+    /// Writes the canonical proto3 JSON object.
+    func writeJSON(to writer: inout ProtoJSONWriter)
+
+    /// Merges the members of a JSON object into `self`.
+    mutating func mergeJSON(_ members: [JSONValue.Member], options: ProtoJSONDecodingOptions) throws(ProtoDecodingError)
 }
 
 extension ProtoMessage {
+    @inlinable
+    public func serialize(into buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress else { return }
+        var writer = ProtoWriter(pointer: base)
+        write(to: &writer)
+    }
+
+    @inlinable
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self.init()
+        var reader = ProtoReader(bytes: bytes)
+        try merge(from: &reader)
+    }
+
     /// The binary encoding as a new array.
     public func serializedBytes() -> [UInt8] {
         let size = serializedSize()
@@ -32,5 +61,27 @@ extension ProtoMessage {
     /// Decodes a message from an array of untrusted bytes.
     public init(serializedBytes bytes: [UInt8]) throws {
         self = try bytes.withUnsafeBytes { try Self(serializedBytes: $0) }
+    }
+
+    /// The canonical proto3 JSON encoding: lowerCamelCase names, default values omitted.
+    public func jsonString() -> String {
+        var writer = ProtoJSONWriter()
+        writeJSON(to: &writer)
+        return writer.result
+    }
+
+    /// Decodes proto3 JSON; unknown field names are an error unless `ignoringUnknownFields`.
+    public init(jsonString: String, ignoringUnknownFields: Bool = false) throws {
+        let value = try JSONParser.parse(jsonString)
+        self.init()
+        try mergeJSON(value: value, options: ProtoJSONDecodingOptions(ignoringUnknownFields: ignoringUnknownFields))
+    }
+
+    /// Merges a parsed JSON value, which must be an object.
+    public mutating func mergeJSON(value: JSONValue, options: ProtoJSONDecodingOptions) throws(ProtoDecodingError) {
+        guard case .object(let members) = value else {
+            throw ProtoDecodingError(.invalidJSON, "\(Self.protoMessageName) must be a JSON object")
+        }
+        try mergeJSON(members, options: options)
     }
 }

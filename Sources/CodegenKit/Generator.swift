@@ -1,0 +1,214 @@
+import Foundation
+
+/// One Swift file habit-codegen writes, relative to the output directory.
+public struct GeneratedFile: Hashable, Sendable {
+    public var name: String
+    public var contents: String
+
+    public init(name: String, contents: String) {
+        self.name = name
+        self.contents = contents
+    }
+}
+
+/// The pipeline: load .proto files (and what they import), parse, check, and emit Swift.
+public enum Generator {
+    /// The first line of every generated file; `--check` and stale-file cleanup recognise files by it.
+    public static let header = "// DO NOT EDIT."
+
+    /// Parses one file's text; `file` names it in error positions.
+    public static func parse(file: String, source: String) throws(CodegenError) -> ProtoFile {
+        try Parser.parse(file: file, source: source)
+    }
+
+    /// Loads `files` (paths as given on the command line) and everything they import from `protoPath`,
+    /// and emits one Swift file per given file plus the registry.
+    public static func generate(
+        files: [String],
+        protoPath: String,
+        registryName: String
+    ) throws(CodegenError) -> [GeneratedFile] {
+        let root = URL(fileURLWithPath: protoPath).standardizedFileURL.path
+        var relativeTargets: [String] = []
+        for file in files {
+            let absolute = URL(fileURLWithPath: file).standardizedFileURL.path
+            guard absolute.hasPrefix(root + "/") else {
+                throw CodegenError(nil, "\(file) is not under the proto path \(protoPath)")
+            }
+            relativeTargets.append(String(absolute.dropFirst(root.count + 1)))
+        }
+        var loaded: [String: ProtoFile] = [:]
+        var order: [String] = []
+        var queue = relativeTargets.map { ($0, SourceLocation?.none) }
+        while !queue.isEmpty {
+            let (relative, importedAt) = queue.removeFirst()
+            if loaded[relative] != nil { continue }
+            let display = protoPath.hasSuffix("/") ? protoPath + relative : protoPath + "/" + relative
+            guard let source = try? String(contentsOfFile: display, encoding: .utf8) else {
+                throw CodegenError(importedAt, importedAt == nil ? "cannot read \(display)" : "import \"\(relative)\" not found under \(protoPath)")
+            }
+            var parsed = try Parser.parse(file: display, source: source)
+            parsed.path = relative
+            loaded[relative] = parsed
+            order.append(relative)
+            queue += parsed.imports.map { ($0.path, $0.location) }
+        }
+        let all = order.compactMap { loaded[$0] }
+        let targets = relativeTargets.sorted().compactMap { loaded[$0] }
+        return try generate(files: all, targets: targets, registryName: registryName)
+    }
+
+    /// Emits Swift for `targets`, resolving types across `files` (targets plus their imports).
+    public static func generate(
+        files: [ProtoFile],
+        targets: [ProtoFile],
+        registryName: String
+    ) throws(CodegenError) -> [GeneratedFile] {
+        let index = try SchemaIndex(files: files)
+        try checkMethodIDs(targets)
+        var output: [GeneratedFile] = []
+        for file in targets {
+            output.append(GeneratedFile(name: swiftFileName(for: file.path), contents: emit(file, index: index)))
+        }
+        output.append(GeneratedFile(name: registryName + ".swift", contents: registry(targets, name: registryName)))
+        return output
+    }
+
+    /// `habit/v1/habit.proto` -> `habit_v1_habit.swift`.
+    public static func swiftFileName(for protoPath: String) -> String {
+        let base = protoPath.hasSuffix(".proto") ? String(protoPath.dropLast(6)) : protoPath
+        return base.replacingOccurrences(of: "/", with: "_") + ".swift"
+    }
+
+    private static func checkMethodIDs(_ files: [ProtoFile]) throws(CodegenError) {
+        var seen: [UInt32: String] = [:]
+        for file in files {
+            for service in file.services {
+                for method in service.methods {
+                    let serviceName = file.package.isEmpty ? service.name : file.package + "." + service.name
+                    let fullName = "/\(serviceName)/\(method.name)"
+                    let id = ServiceEmitter.methodID(fullName)
+                    guard id != 0 else {
+                        throw CodegenError(method.location, "method id of \(fullName) is 0, which is reserved; rename the method")
+                    }
+                    if let other = seen[id] {
+                        throw CodegenError(method.location, "method id \(id) of \(fullName) collides with \(other); rename one of them")
+                    }
+                    seen[id] = fullName
+                }
+            }
+        }
+    }
+
+    private static func emit(_ file: ProtoFile, index: SchemaIndex) -> String {
+        var code = CodeBuilder()
+        code.line(header)
+        code.line("// Generated by habit-codegen from \(file.path); run `make generate` after editing it.")
+        code.line()
+        if !file.messages.isEmpty || !file.enums.isEmpty {
+            code.line("public import ProtoRuntime")
+        }
+        if !file.services.isEmpty {
+            code.line("public import RPCCore")
+        }
+        let scope = file.package.isEmpty ? "" : file.package + "."
+        for enumeration in file.enums {
+            code.line()
+            EnumEmitter.emit(enumeration, scope: scope, into: &code)
+        }
+        let messages = MessageEmitter(index: index)
+        for message in file.messages {
+            code.line()
+            messages.emit(message, scope: scope, into: &code)
+        }
+        let services = ServiceEmitter(index: index)
+        for service in file.services {
+            code.line()
+            services.emit(service, package: file.package, into: &code)
+        }
+        return code.text
+    }
+
+    private static func registry(_ files: [ProtoFile], name: String) -> String {
+        var messageNames: [(fullName: String, swiftPath: String)] = []
+        func collect(_ message: MessageDecl, scope: String, swiftScope: String) {
+            messageNames.append((scope + message.name, swiftScope + message.name))
+            for nested in message.messages {
+                collect(nested, scope: scope + message.name + ".", swiftScope: swiftScope + message.name + ".")
+            }
+        }
+        var services: [String] = []
+        for file in files {
+            let scope = file.package.isEmpty ? "" : file.package + "."
+            for message in file.messages { collect(message, scope: scope, swiftScope: "") }
+            services += file.services.map(\.name)
+        }
+        var code = CodeBuilder()
+        code.line(header)
+        code.line("// Generated by habit-codegen; run `make generate` after editing the .proto files.")
+        code.line()
+        code.line("public import ProtoRuntime")
+        code.line("public import RPCCore")
+        code.line()
+        code.line("/// Every message type and method of the API, for tools that work from names (JSON calls, fuzzing).")
+        code.block("public enum \(name)") { code in
+            code.line("/// Every message type, nested ones included, sorted by full name.")
+            code.line("public static let messageTypes: [any ProtoMessage.Type] = [")
+            code.indent { code in
+                for message in messageNames.sorted(by: { $0.fullName < $1.fullName }) {
+                    code.line("\(message.swiftPath).self,")
+                }
+            }
+            code.line("]")
+            code.line()
+            code.line("/// Every method of every service.")
+            if services.isEmpty {
+                code.line("public static let methods: [MethodSchema] = []")
+            } else {
+                code.line("public static let methods: [MethodSchema] = [")
+                code.indent { code in
+                    code.line(services.sorted().map { "\($0).methods" }.joined(separator: ",\n        ") + ",")
+                }
+                code.line("].flatMap { $0 }")
+            }
+        }
+        return code.text
+    }
+
+    /// Writes `files` into `directory`, removing generated files that are no longer produced.
+    public static func write(_ files: [GeneratedFile], to directory: String) throws(CodegenError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for orphan in orphanedFiles(files, in: directory) {
+                try FileManager.default.removeItem(atPath: directory + "/" + orphan)
+            }
+            for file in files {
+                let path = directory + "/" + file.name
+                if (try? String(contentsOfFile: path, encoding: .utf8)) != file.contents {
+                    try file.contents.write(toFile: path, atomically: true, encoding: .utf8)
+                }
+            }
+        } catch {
+            throw CodegenError(nil, "cannot write to \(directory): \(error)")
+        }
+    }
+
+    /// Names of files in `directory` that differ from `files`, plus generated files no longer produced.
+    public static func staleFiles(_ files: [GeneratedFile], in directory: String) -> [String] {
+        let changed = files.filter { file in
+            (try? String(contentsOfFile: directory + "/" + file.name, encoding: .utf8)) != file.contents
+        }
+        return changed.map(\.name) + orphanedFiles(files, in: directory)
+    }
+
+    /// Generated files in `directory` (recognised by ``header``) that `files` no longer contains.
+    static func orphanedFiles(_ files: [GeneratedFile], in directory: String) -> [String] {
+        let expected = Set(files.map(\.name))
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return existing.sorted().filter { name in
+            guard name.hasSuffix(".swift"), !expected.contains(name) else { return false }
+            let contents = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+            return contents?.hasPrefix(header) == true
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// A parsed JSON document, the intermediate form generated JSON decoders read from.
+///
+/// Numbers keep their source text so 64-bit integers lose no precision.
+public enum JSONValue: Sendable, Hashable {
+    /// One `"name": value` pair of an object, in source order.
+    public struct Member: Sendable, Hashable {
+        public let name: String
+        public let value: JSONValue
+
+        public init(name: String, value: JSONValue) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object([Member])
+}
+
+/// Options for decoding proto3 JSON.
+public struct ProtoJSONDecodingOptions: Sendable {
+    /// Skip members whose names the message does not declare (and enum names it does not know)
+    /// instead of failing.
+    public var ignoringUnknownFields: Bool
+
+    public init(ignoringUnknownFields: Bool = false) {
+        self.ignoringUnknownFields = ignoringUnknownFields
+    }
+}
