@@ -15,6 +15,8 @@ let package = Package(
     products: [
         .library(name: "ProtoRuntime", targets: ["ProtoRuntime"]),
         .library(name: "RPCCore", targets: ["RPCCore"]),
+        .library(name: "HabitCore", targets: ["HabitCore"]),
+        .library(name: "HabitCoreTesting", targets: ["HabitCoreTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,5 +35,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: strictSettings),
+        // The habit domain: rules, use cases and the store and clock ports. Foundation only (time zones).
+        .target(name: "HabitCore", swiftSettings: strictSettings),
+        // The in-memory store and the store contract suite every adapter's tests run.
+        .target(name: "HabitCoreTesting", dependencies: ["HabitCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HabitCoreTests",
+            dependencies: ["HabitCore", "HabitCoreTesting"],
+            swiftSettings: strictSettings
+        ),
     ]
 )
