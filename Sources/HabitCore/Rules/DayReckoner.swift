@@ -46,7 +46,7 @@ public struct DayReckoner: Sendable {
     private func startSeconds(of day: LocalDay) -> Int64 {
         let wall = Int64(day.daysSince1970) * 86_400 + Int64(dayStartMinutes) * 60
         // The zone's offsets around that wall time; at most two differ unless a zone changes twice in two days.
-        let offsets = Set([wall - 86_400, wall, wall + 86_400].map { offset(at: $0) })
+        let offsets = Set([wall - 86_400, wall + 86_400].map { offset(at: $0) })
         let exact = offsets.map { wall - $0 }.filter { $0 + offset(at: $0) == wall }
         if let first = exact.min() { return first }
         // A gap: the wall time is skipped; find the first instant whose wall time is past it.

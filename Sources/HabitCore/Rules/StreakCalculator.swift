@@ -87,7 +87,7 @@ public struct StreakCalculator: Sendable {
     /// Whether the habit counts as missed for `day` when that day closes: a due day with no entry, or the last
     /// day of an unsatisfied week group. `entries` must hold at least that week's entries.
     public func isMissed(closing day: LocalDay, entries: [DayEntry]) -> Bool {
-        guard day >= createdDay else { return false }
+        guard day > createdDay else { return false }  // never charged for the day it was created
         let schedule = schedules.schedule(on: day)
         guard case .timesPerWeek(let n) = schedule else {
             return schedule.isDue(on: day) && !entries.contains { $0.day == day }
