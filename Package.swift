@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "RPCCore", targets: ["RPCCore"]),
         .library(name: "HabitAPI", targets: ["HabitAPI"]),
         .executable(name: "habit-codegen", targets: ["Codegen"]),
+        .library(name: "HabitCore", targets: ["HabitCore"]),
+        .library(name: "HabitCoreTesting", targets: ["HabitCoreTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -56,6 +58,15 @@ let package = Package(
         .testTarget(
             name: "ProtoRuntimeTests",
             dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures"],
+            swiftSettings: strictSettings
+        ),
+        // The habit domain: rules, use cases and the store and clock ports. Foundation only (time zones).
+        .target(name: "HabitCore", swiftSettings: strictSettings),
+        // The in-memory store and the store contract suite every adapter's tests run.
+        .target(name: "HabitCoreTesting", dependencies: ["HabitCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HabitCoreTests",
+            dependencies: ["HabitCore", "HabitCoreTesting"],
             swiftSettings: strictSettings
         ),
     ]
