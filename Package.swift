@@ -32,6 +32,10 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RPCCoreTests",
+            dependencies: ["RPCCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
     ]
 )
