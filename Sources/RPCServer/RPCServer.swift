@@ -52,7 +52,9 @@ public final class RPCServer: Sendable {
                 guard let registration = registry.admit() else {
                     logger.warning("refusing connection: limit reached", metadata: ["limit": "\(registry.maxConnections)"])
                     let goAway = Frame.goAway(.resourceLimit, message: "too many connections: limit is \(registry.maxConnections)")
-                    return channel.writeAndFlush(goAway.encoded(allocator: channel.allocator)).flatMap { channel.close() }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RefusingHandler(goAway: goAway))
+                    }
                 }
                 channel.closeFuture.whenComplete { _ in registration.unregister() }
                 return channel.eventLoop.makeCompletedFuture {
@@ -117,4 +119,21 @@ public final class RPCServer: Sendable {
         }
         for waiter in waiters { waiter.resume(throwing: error) }
     }
+}
+
+/// Answers a connection over the limit with its GOAWAY as soon as it is active, then closes it.
+final class RefusingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private let goAway: Frame
+
+    init(goAway: Frame) { self.goAway = goAway }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let bytes = goAway.encoded(allocator: context.channel.allocator)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
