@@ -19,9 +19,12 @@ let package = Package(
         .executable(name: "habit-codegen", targets: ["Codegen"]),
         .library(name: "HabitCore", targets: ["HabitCore"]),
         .library(name: "HabitCoreTesting", targets: ["HabitCoreTesting"]),
+        .library(name: "RPCServer", targets: ["RPCServer"]),
+        .library(name: "RPCClient", targets: ["RPCClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // The runtime generated messages need: wire format, JSON mapping. No dependencies, so the
@@ -36,7 +39,6 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: strictSettings),
         // habit-codegen: .proto parser -> schema model -> Swift emitter (a library so tests can call it).
         .target(name: "CodegenKit", swiftSettings: strictSettings),
         .executableTarget(name: "Codegen", dependencies: ["CodegenKit"], swiftSettings: strictSettings),
@@ -67,6 +69,54 @@ let package = Package(
         .testTarget(
             name: "HabitCoreTests",
             dependencies: ["HabitCore", "HabitCoreTesting"],
+            swiftSettings: strictSettings
+        ),
+        // SwiftNIO server: listener, connections, dispatch, limits, drain, interceptors.
+        .target(
+            name: "RPCServer",
+            dependencies: [
+                "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // SwiftNIO client: multiplexed connections, pool, deadlines, retries.
+        .target(
+            name: "RPCClient",
+            dependencies: [
+                "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Raw echo/slow/stream methods for tests, demos and benchmarks of the runtime.
+        .target(
+            name: "RPCEchoService",
+            dependencies: ["RPCCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        // Test/demo server for the reference clients' tests: serves RPCEchoService on loopback.
+        .executableTarget(
+            name: "rpc-echo-server",
+            dependencies: ["RPCServer", "RPCEchoService", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RPCIntegrationTests",
+            dependencies: [
+                "RPCCore", "RPCServer", "RPCClient", "RPCEchoService",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RPCCoreTests",
+            dependencies: ["RPCCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
     ]

@@ -37,3 +37,15 @@ public struct MethodDescriptor: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { fullName }
 }
+
+extension MethodDescriptor {
+    /// The numeric id of a method: the FNV-1a 32-bit hash of its UTF-8 full name
+    /// (docs/PROTOCOL.md §5.5).
+    public static func id(forFullName fullName: String) -> UInt32 {
+        var hash: UInt32 = 0x811C_9DC5
+        for byte in fullName.utf8 {
+            hash = (hash ^ UInt32(byte)) &* 0x0100_0193
+        }
+        return hash
+    }
+}

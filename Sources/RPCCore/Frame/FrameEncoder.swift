@@ -1,0 +1,73 @@
+public import NIOCore
+
+extension Frame {
+    /// Appends the frame's bytes: the exact size is computed first and reserved once.
+    ///
+    /// Metadata must have passed ``Metadata/validateForWire()``; a status message longer than 65535
+    /// bytes is cut to that length.
+    public func encode(into buffer: inout ByteBuffer) {
+        switch self {
+        case .request(let callID, let head, let message, let endStream):
+            let nameLength = min(head.methodName.utf8.count, Int(UInt16.max))
+            let metaLength = 14 + nameLength + head.metadata.wireSize
+            var flags: FrameFlags = endStream ? .endStream : []
+            if message == nil { flags.insert(.noMessage) }
+            Self.writeHeader(into: &buffer, callID: callID, type: .request, flags: flags, metaLength: metaLength,
+                             payloadLength: message?.readableBytes ?? 0)
+            buffer.writeMultipleIntegers(head.methodID, head.timeoutMicroseconds, UInt16(nameLength))
+            buffer.writeBytes(head.methodName.utf8.prefix(nameLength))
+            head.metadata.write(to: &buffer)
+            if let message { buffer.writeImmutableBuffer(message) }
+        case .response(let callID, let status, let isNotProcessed, let message):
+            let text = status.message.utf8.prefix(Int(UInt16.max))
+            var flags: FrameFlags = isNotProcessed ? .notProcessed : []
+            if message == nil { flags.insert(.noMessage) }
+            Self.writeHeader(into: &buffer, callID: callID, type: .response, flags: flags,
+                             metaLength: 3 + text.count + status.metadata.wireSize, payloadLength: message?.readableBytes ?? 0)
+            buffer.writeMultipleIntegers(status.code, UInt16(text.count))
+            buffer.writeBytes(text)
+            status.metadata.write(to: &buffer)
+            if let message { buffer.writeImmutableBuffer(message) }
+        case .data(let callID, let message, let endStream):
+            var flags: FrameFlags = endStream ? .endStream : []
+            if message == nil { flags.insert(.noMessage) }
+            Self.writeHeader(into: &buffer, callID: callID, type: .data, flags: flags, metaLength: 0,
+                             payloadLength: message?.readableBytes ?? 0)
+            if let message { buffer.writeImmutableBuffer(message) }
+        case .cancel(let callID):
+            Self.writeHeader(into: &buffer, callID: callID, type: .cancel, flags: [], metaLength: 0, payloadLength: 0)
+        case .credit(let callID, let increment):
+            Self.writeHeader(into: &buffer, callID: callID, type: .credit, flags: [], metaLength: 4, payloadLength: 0)
+            buffer.writeInteger(increment)
+        case .settings(let entries):
+            Self.writeHeader(into: &buffer, callID: 0, type: .settings, flags: [], metaLength: 6 * entries.count, payloadLength: 0)
+            for entry in entries { buffer.writeMultipleIntegers(entry.id, entry.value) }
+        case .ping(let data), .pong(let data):
+            Self.writeHeader(into: &buffer, callID: 0, type: type, flags: [], metaLength: 0, payloadLength: 8)
+            buffer.writeInteger(data)
+        case .drain, .drainAck:
+            Self.writeHeader(into: &buffer, callID: 0, type: type, flags: [], metaLength: 0, payloadLength: 0)
+        case .goAway(let error, let message):
+            let text = message.utf8.prefix(Int(UInt16.max) - 4)
+            Self.writeHeader(into: &buffer, callID: 0, type: .goAway, flags: [], metaLength: 4 + text.count, payloadLength: 0)
+            buffer.writeInteger(error.rawValue)
+            buffer.writeBytes(text)
+        }
+    }
+
+    /// The frame's bytes in a new buffer.
+    public func encoded(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: FrameDecoder.headerSize + 64)
+        encode(into: &buffer)
+        return buffer
+    }
+
+    private static func writeHeader(
+        into buffer: inout ByteBuffer, callID: UInt32, type: FrameType, flags: FrameFlags, metaLength: Int, payloadLength: Int
+    ) {
+        let length = metaLength + payloadLength
+        buffer.reserveCapacity(minimumWritableBytes: FrameDecoder.headerSize + length)
+        buffer.writeMultipleIntegers(UInt32(truncatingIfNeeded: length), callID, type.rawValue, flags.rawValue,
+                                     UInt16(truncatingIfNeeded: metaLength))
+    }
+}
