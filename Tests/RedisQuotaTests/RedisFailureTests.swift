@@ -1,4 +1,5 @@
 import Logging
+import MetricsTestKit
 import NIOCore
 import RPCCore
 import Testing
@@ -14,9 +15,11 @@ struct RedisFailureTests {
         "closed": .init(limit: 10, period: .seconds(3600), onBackendFailure: .failClosed),
     ])
 
-    private func limiter(port: Int, configure: (inout QuotaLimiter.Configuration) -> Void = { _ in }) -> (
-        QuotaLimiter, RedisClient
-    ) {
+    private func limiter(
+        port: Int,
+        metrics: TestMetrics = TestMetrics(),
+        configure: (inout QuotaLimiter.Configuration) -> Void = { _ in }
+    ) -> (QuotaLimiter, RedisClient) {
         var clientConfiguration = RedisClient.Configuration(host: "127.0.0.1", port: port)
         clientConfiguration.initialReconnectDelay = .milliseconds(10)
         clientConfiguration.maximumReconnectDelay = .milliseconds(50)
@@ -26,7 +29,9 @@ struct RedisFailureTests {
         configuration.failureThreshold = 3
         configuration.coolDown = .milliseconds(50)
         configure(&configuration)
-        return (QuotaLimiter(configuration: configuration, redis: client, logger: Logger(label: "quota-test")), client)
+        let limiter = QuotaLimiter(
+            configuration: configuration, redis: client, logger: Logger(label: "quota-test"), metricsFactory: metrics)
+        return (limiter, client)
     }
 
     @Test func aGarbageReplyIsAProtocolErrorAndTheCheckFallsBack() async throws {
@@ -60,13 +65,19 @@ struct RedisFailureTests {
 
     @Test func aSilentServerCostsAtMostTheTimeoutThenOpensTheBreaker() async throws {
         let server = try await FakeRedisServer(reply: nil)
-        let (limiter, client) = limiter(port: server.port) { $0.checkTimeout = .milliseconds(25) }
+        let metrics = TestMetrics()
+        let (limiter, client) = limiter(port: server.port, metrics: metrics) { $0.checkTimeout = .milliseconds(25) }
         for _ in 0..<3 {
             let decision = await limiter.check(user: "u", methodClass: "open")
             #expect(decision == .allowed(nil))
         }
         #expect(limiter.isDegraded)
         #expect(await limiter.check(user: "u", methodClass: "closed").rejection?.code == .unavailable)
+        #expect(try metrics.expectCounter("hrpc_quota_backend_failures_total").totalValue == 3)
+        #expect(try metrics.expectGauge("hrpc_quota_breaker_open").lastValue == 1)
+        let failedOpen = try metrics.expectCounter(
+            "hrpc_quota_decisions_total", [("outcome", "allowed"), ("source", "fail_open")])
+        #expect(failedOpen.totalValue == 3)
         await client.shutdown()
         try await server.stop()
     }

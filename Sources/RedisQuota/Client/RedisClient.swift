@@ -83,8 +83,11 @@ public final class RedisClient: Sendable {
     public func send(_ arguments: [[UInt8]], timeout: TimeAmount) async throws -> RESPValue {
         let connection = lease()
         let reply = connection.eventLoop.makePromise(of: RESPValue.self)
+        // A connection that missed a deadline is presumed stuck (a dead peer without a reset looks
+        // just like this): close it, so its waiting commands fail now and the next lease reconnects.
         let timer = connection.eventLoop.scheduleTask(in: timeout) {
             reply.fail(RedisClientError(code: .timedOut, message: "no reply within \(timeout)"))
+            connection.whenSuccess { $0.close(promise: nil) }
         }
         reply.futureResult.whenComplete { _ in timer.cancel() }
         connection.whenComplete { result in
@@ -128,13 +131,14 @@ public final class RedisClient: Sendable {
         case .fail(let error):
             return group.next().makeFailedFuture(error)
         case .connect(let slot, let promise):
-            connect(slot: slot).cascade(to: promise)
+            connect(slot: slot, on: promise.futureResult.eventLoop).cascade(to: promise)
             return promise.futureResult
         }
     }
 
-    private func connect(slot: Int) -> EventLoopFuture<any Channel> {
-        let bootstrap = ClientBootstrap(group: group)
+    /// Connects on `eventLoop`, the loop the waiting callers' promise lives on, to avoid hops.
+    private func connect(slot: Int, on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

@@ -1,5 +1,5 @@
 public import Logging
-import Metrics
+public import Metrics
 import NIOCore
 import Synchronization
 
@@ -35,21 +35,26 @@ public final class QuotaLimiter: Sendable {
     private let local: LocalQuotaLimiter
     private let breaker: Mutex<CircuitBreaker>
     private let logger: Logger
-    private let metrics = QuotaMetrics()
+    private let metrics: QuotaMetrics
 
     /// A limiter on Redis through `redis`, or the in-process limiter when `redis` is nil.
+    ///
+    /// Metrics go to `metricsFactory`, by default the process's `MetricsSystem`.
     public init(
         configuration: Configuration,
         redis: RedisClient?,
         local: LocalQuotaLimiter = LocalQuotaLimiter(),
-        logger: Logger
+        logger: Logger,
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.configuration = configuration
         self.backend = redis.map(RedisGCRABackend.init(client:))
         self.local = local
         self.breaker = Mutex(
-            CircuitBreaker(failureThreshold: configuration.failureThreshold, coolDown: configuration.coolDown))
+            CircuitBreaker(failureThreshold: configuration.failureThreshold, coolDown: configuration.coolDown)
+        )
         self.logger = logger
+        self.metrics = QuotaMetrics(factory: metricsFactory ?? MetricsSystem.factory)
     }
 
     /// The embedded default: Redis at `HABIT_REDIS_URL` if set, otherwise the in-process limiter.
@@ -192,17 +197,20 @@ struct QuotaMetrics: Sendable {
     /// `hrpc_quota_decisions_total{outcome, source}`.
     private let decisions: [Key: Counter]
     /// `hrpc_quota_backend_failures_total`: Redis errors and timeouts.
-    let backendFailures = Counter(label: "hrpc_quota_backend_failures_total")
+    let backendFailures: Counter
     /// `hrpc_quota_breaker_open`: 1 while checks bypass Redis.
-    let breakerOpen = Gauge(label: "hrpc_quota_breaker_open")
+    let breakerOpen: Gauge
 
-    init() {
+    init(factory: any MetricsFactory) {
+        backendFailures = Counter(label: "hrpc_quota_backend_failures_total", factory: factory)
+        breakerOpen = Gauge(label: "hrpc_quota_breaker_open", factory: factory)
         var decisions: [Key: Counter] = [:]
         for outcome in Outcome.allCases {
             for path in Path.allCases {
                 decisions[Key(outcome: outcome, path: path)] = Counter(
                     label: "hrpc_quota_decisions_total",
-                    dimensions: [("outcome", outcome.rawValue), ("source", path.rawValue)]
+                    dimensions: [("outcome", outcome.rawValue), ("source", path.rawValue)],
+                    factory: factory
                 )
             }
         }
