@@ -78,6 +78,22 @@ struct LocalQuotaTests {
         #expect(QuotaLimiter.key(prefix: "hrpc:q", user: "a}:{b%", methodClass: "w") == "hrpc:q:{a%7D%3A%7Bb%25}:w")
     }
 
+    @Test func withoutARedisURLTheInProcessLimiterIsTheDefault() async throws {
+        let logger = Logger(label: "test")
+        let configuration = QuotaLimiter.Configuration(policies: Self.policies)
+        let (limiter, redis) = try QuotaLimiter.fromEnvironment([:], configuration: configuration, logger: logger)
+        #expect(redis == nil)
+        guard case .allowed(let status?) = await limiter.check(user: "u", methodClass: "write") else {
+            Issue.record("expected an allowed decision with a status")
+            return
+        }
+        #expect(status.source == .local && status.remaining == 19)
+        #expect(throws: RedisClientError.self) {
+            try QuotaLimiter.fromEnvironment(
+                ["HABIT_REDIS_URL": "localhost:6379"], configuration: configuration, logger: logger)
+        }
+    }
+
     @Test func redisURLsParse() throws {
         let full = try RedisClient.Configuration(url: "redis://127.0.0.1:6390")
         #expect(full.host == "127.0.0.1" && full.port == 6390)

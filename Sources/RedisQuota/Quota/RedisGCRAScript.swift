@@ -1,8 +1,8 @@
-/// The GCRA Lua script from docs/QUOTAS.md (verified in shared notes A.3.1), run with EVALSHA.
-///
-/// `sha1` must be the SHA-1 of `source`'s exact bytes; a test compares it with `SCRIPT LOAD`.
-enum RedisGCRAScript {
-    static let source = """
+/// The GCRA Lua script the limiter runs with EVALSHA (docs/QUOTAS.md), public so operators and
+/// benchmarks can load or call exactly what the limiter sends.
+public enum RedisGCRAScript {
+    /// The script: KEYS[1] = key; ARGV = burst, limit, period ms, cost, [now ms].
+    public static let source = """
         -- GCRA: KEYS[1] = key; ARGV = burst, count, period ms, cost, [now ms]
         -- Returns {allowed, remaining, retry_after_ms (-1: cost never fits), reset_after_ms}
         local burst  = tonumber(ARGV[1])
@@ -34,5 +34,6 @@ enum RedisGCRAScript {
 
         """
 
-    static let sha1 = "c8680009006bb23bc37717120e2f53c9b4cb3984"
+    /// The SHA-1 of `source`'s exact bytes, as EVALSHA needs it; a test compares it with `SCRIPT LOAD`.
+    public static let sha1 = "c8680009006bb23bc37717120e2f53c9b4cb3984"
 }
