@@ -96,12 +96,14 @@ struct RedisConnectionHandlerTests {
         try channel.writeInbound(ByteBuffer(string: "\r\nv\r\n"))
         #expect(try first.futureResult.wait() == .simpleString("PONG"))
         #expect(try second.futureResult.wait() == .bulkString([118]))
+        #expect(try channel.finish().isClean)
     }
 
     @Test func aReplyWithNoCommandClosesTheConnection() throws {
         let channel = try makeChannel()
         try channel.writeInbound(ByteBuffer(string: "+OK\r\n"))
         #expect(!channel.isActive)
+        _ = try channel.finish(acceptAlreadyClosed: true)
     }
 
     @Test func garbageFailsWaitingCommandsAndRefusesNewOnes() throws {
@@ -111,5 +113,6 @@ struct RedisConnectionHandlerTests {
         try channel.writeInbound(ByteBuffer(string: "?garbage\r\n"))
         #expect(throws: RedisClientError.self) { try waiting.futureResult.wait() }
         #expect(!channel.isActive)
+        _ = try channel.finish(acceptAlreadyClosed: true)
     }
 }

@@ -60,6 +60,7 @@ struct RedisConnectionPoolTests {
             Issue.record("expected a reconnect")
         }
         #expect(pool.shutdown().isEmpty)
+        _ = try channel.finish(acceptAlreadyClosed: true)
         if case .fail(let error) = pool.lease(now: .now(), makePromise: makePromise) {
             #expect(error.code == .shutdown)
         } else {
