@@ -21,10 +21,12 @@ let package = Package(
         .library(name: "HabitCoreTesting", targets: ["HabitCoreTesting"]),
         .library(name: "RPCServer", targets: ["RPCServer"]),
         .library(name: "RPCClient", targets: ["RPCClient"]),
+        .library(name: "RedisQuota", targets: ["RedisQuota"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // The runtime generated messages need: wire format, JSON mapping. No dependencies, so the
@@ -117,6 +119,34 @@ let package = Package(
         .testTarget(
             name: "RPCCoreTests",
             dependencies: ["RPCCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        // hiredis 0.14.1 (Debian's libhiredis-dev), used only to format commands and parse replies.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        // A pipelined NIO Redis client and the per-user quota limiter (Redis GCRA or in-process).
+        .target(
+            name: "RedisQuota",
+            dependencies: [
+                "CHiredis",
+                "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RedisQuotaTests",
+            dependencies: [
+                "RedisQuota",
+                "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

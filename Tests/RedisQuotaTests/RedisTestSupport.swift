@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import RedisQuota
+
+/// The Redis that `make test` starts (REDIS_HOSTNAME / REDIS_PORT). With CI=true a missing
+/// variable fails the tests instead of disabling them.
+enum TestRedis {
+    static let environment = ProcessInfo.processInfo.environment
+    static let isRequired = environment["CI"] == "true"
+    static let configuration: RedisClient.Configuration? = {
+        guard let host = environment["REDIS_HOSTNAME"], let port = environment["REDIS_PORT"].flatMap(Int.init) else {
+            return nil
+        }
+        return RedisClient.Configuration(host: host, port: port)
+    }()
+    static let isEnabled = isRequired || configuration != nil
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String { "REDIS_HOSTNAME and REDIS_PORT must name the test Redis (make test sets them)" }
+    }
+
+    static func client() throws -> RedisClient {
+        guard let configuration else { throw Missing() }
+        return RedisClient(configuration: configuration)
+    }
+
+    /// A key prefix no other test run uses.
+    static func uniquePrefix() -> String { "hrpc:qtest:\(UUID().uuidString.prefix(8))" }
+
+    /// A limiter with a generous timeout: these tests are about results, not latency.
+    static func limiter(
+        redis: RedisClient,
+        prefix: String,
+        policies: QuotaPolicies,
+        configure: (inout QuotaLimiter.Configuration) -> Void = { _ in }
+    ) -> QuotaLimiter {
+        var configuration = QuotaLimiter.Configuration(policies: policies)
+        configuration.keyPrefix = prefix
+        configuration.checkTimeout = .seconds(5)
+        configure(&configuration)
+        return QuotaLimiter(configuration: configuration, redis: redis, logger: Logger(label: "quota-test"))
+    }
+}
+
+/// A loopback TCP port that was free a moment ago.
+func freeLoopbackPort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
+}
+
+/// A TCP server on 127.0.0.1 that is not Redis: it answers every read with `reply`, or never answers.
+final class FakeRedisServer {
+    private final class Responder: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let reply: String?
+        init(reply: String?) { self.reply = reply }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard let reply else { return }
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply)), promise: nil)
+        }
+    }
+
+    let channel: any Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    init(reply: String?) async throws {
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(Responder(reply: reply))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func stop() async throws { try await channel.close() }
+}
+
+/// A redis-server process this test owns, so it can kill and restart it.
+final class OwnedRedisServer {
+    let port: Int
+    private var process: Process?
+
+    init(port: Int) { self.port = port }
+
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.executable())
+        process.arguments = [
+            "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no",
+            "--dir", FileManager.default.temporaryDirectory.path,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+    }
+
+    /// SIGKILL: no goodbye to the clients.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    private static func executable() throws -> String {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        for directory in paths + ["/usr/bin", "/usr/local/bin"] {
+            let candidate = "\(directory)/redis-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw TestRedis.Missing()
+    }
+}
