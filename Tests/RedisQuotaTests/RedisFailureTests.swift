@@ -53,6 +53,25 @@ struct RedisFailureTests {
         try await server.stop()
     }
 
+    @Test func aConnectionThatMissedADeadlineIsReplaced() async throws {
+        let server = try await FakeRedisServer(reply: "+PONG\r\n", silentConnections: 1)
+        var configuration = RedisClient.Configuration(host: "127.0.0.1", port: server.port)
+        configuration.connectionCount = 1
+        let client = RedisClient(configuration: configuration)
+        let error = await #expect(throws: RedisClientError.self) {
+            try await client.send(["PING"], timeout: .milliseconds(50))
+        }
+        #expect(error?.code == .timedOut)
+        var reply: RESPValue?
+        for _ in 0..<5 where reply == nil {
+            // Until the closed connection has left the pool, a send may still meet it.
+            reply = try? await client.send(["PING"], timeout: .seconds(1))
+        }
+        #expect(reply == .simpleString("PONG"))
+        await client.shutdown()
+        try await server.stop()
+    }
+
     @Test func aWellFormedReplyOfTheWrongShapeIsAnError() {
         for reply: RESPValue in [
             .simpleString("OK"), .array([.integer(1), .integer(2)]), .error("ERR boom"),

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 @testable import RedisQuota
@@ -55,7 +56,8 @@ func freeLoopbackPort() async throws -> Int {
     return port
 }
 
-/// A TCP server on 127.0.0.1 that is not Redis: it answers every read with `reply`, or never answers.
+/// A TCP server on 127.0.0.1 that is not Redis: it answers every read with `reply`, except on its
+/// first `silentConnections` connections, which never answer (a stuck peer).
 final class FakeRedisServer {
     private final class Responder: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
@@ -71,11 +73,17 @@ final class FakeRedisServer {
     let channel: any Channel
     var port: Int { channel.localAddress?.port ?? 0 }
 
-    init(reply: String?) async throws {
+    init(reply: String?, silentConnections: Int = 0) async throws {
+        let accepted = Mutex(0)
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(Responder(reply: reply))
+                let index = accepted.withLock { count in
+                    count += 1
+                    return count
+                }
+                return child.eventLoop.makeCompletedFuture {
+                    let responder = Responder(reply: index > silentConnections ? reply : nil)
+                    try child.pipeline.syncOperations.addHandler(responder)
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()

@@ -7,7 +7,9 @@
 public struct CircuitBreaker: Hashable, Sendable {
     /// Where the breaker is.
     public enum State: Hashable, Sendable {
+        /// Redis is used; `consecutiveFailures` counts towards the threshold.
         case closed(consecutiveFailures: Int)
+        /// Redis is skipped until the cool-down ends.
         case open(until: ContinuousClock.Instant)
         /// The probe is in flight.
         case halfOpen
@@ -25,7 +27,9 @@ public struct CircuitBreaker: Hashable, Sendable {
 
     /// A change worth a log line and a metric.
     public enum Transition: Hashable, Sendable {
+        /// Checks now bypass Redis.
         case opened
+        /// The probe succeeded: checks use Redis again.
         case closed
     }
 
