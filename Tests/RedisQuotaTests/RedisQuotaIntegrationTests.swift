@@ -40,14 +40,25 @@ struct RedisQuotaIntegrationTests {
         }
     }
 
+    /// Runs the script at a simulated `now`, then drops the key's TTL: the script sets the TTL in real
+    /// milliseconds, so on a loaded machine the key could expire between two simulated steps and the
+    /// comparison would test the clock, not the arithmetic. TTLs have their own test.
+    private func evaluateAtSimulatedTime(
+        _ backend: RedisGCRABackend, _ client: RedisClient, key: String, policy: QuotaPolicy, cost: Int, now: Int64
+    ) async throws -> GCRA.Outcome {
+        let outcome = try await backend.evaluate(
+            key: key, policy: policy, cost: cost, deadline: .now() + Self.longTimeout, now: now)
+        _ = try await client.send(["PERSIST", key], timeout: Self.longTimeout)
+        return outcome
+    }
+
     @Test func theLuaScriptFollowsTheVerifiedTranscript() async throws {
         try await withClient { client in
             let backend = RedisGCRABackend(client: client)
             let key = TestRedis.uniquePrefix() + ":{t}:transcript"
             for (index, entry) in GCRATests.transcript.enumerated() {
-                let outcome = try await backend.evaluate(
-                    key: key, policy: GCRATests.policy, cost: entry.cost, deadline: .now() + Self.longTimeout,
-                    now: entry.at)
+                let outcome = try await evaluateAtSimulatedTime(
+                    backend, client, key: key, policy: GCRATests.policy, cost: entry.cost, now: entry.at)
                 let reply = [
                     outcome.isAllowed ? 1 : 0, outcome.remaining, outcome.retryAfterMilliseconds,
                     outcome.resetAfterMilliseconds,
@@ -75,8 +86,8 @@ struct RedisQuotaIntegrationTests {
                     let cost = Int(random.next() % 4)
                     let expected = GCRA.evaluate(storedTAT: tat, now: Double(now), policy: policy, cost: cost)
                     if let newTAT = expected.newTAT { tat = newTAT }
-                    var actual = try await backend.evaluate(
-                        key: key, policy: policy, cost: cost, deadline: .now() + Self.longTimeout, now: now)
+                    var actual = try await evaluateAtSimulatedTime(
+                        backend, client, key: key, policy: policy, cost: cost, now: now)
                     actual.newTAT = expected.newTAT
                     #expect(actual == expected, "round \(round) step \(step) policy \(policy)")
                 }
