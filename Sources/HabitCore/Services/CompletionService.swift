@@ -95,10 +95,13 @@ public struct CompletionService: Sendable {
                 var amount = rules.completionAward(
                     difficulty: habit.difficulty, streakBefore: calculator.streakBefore(day: day, entries: entries))
                 // A day already charged at rollover is made whole: the completion refunds that day's net HP loss.
-                let netHP = try await session.transaction.ledger(habit: habitID, day: day).reduce(0) {
-                    $0 + $1.amount.hpTenths
+                // Weekly habits are charged per week, which one late day need not repair: no refund for them.
+                if !habit.schedules.schedule(on: day).isWeekly {
+                    let netHP = try await session.transaction.ledger(habit: habitID, day: day).reduce(0) {
+                        $0 + $1.amount.hpTenths
+                    }
+                    amount.hpTenths = max(0, -netHP)
                 }
-                amount.hpTenths = max(0, -netHP)
                 award = session.post(.completionAward, amount, habit: habitID, day: day, completion: entry.id)
             }
             entries.append(entry)
