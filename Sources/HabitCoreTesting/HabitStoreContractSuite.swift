@@ -1,6 +1,5 @@
-public import Foundation
+import Foundation
 public import HabitCore
-import Synchronization
 
 /// The behaviour every `HabitStore` adapter must show, runnable against any store.
 ///
@@ -203,7 +202,8 @@ public struct HabitStoreContractSuite: Sendable {
             LedgerEntry(
                 kind: .completionAward, amount: Award(xp: 10, centiCoins: 102, hpTenths: 20), habitID: habit,
                 day: Fixture.day, completionID: .random(), recordedAt: Fixture.instant),
-            LedgerEntry(kind: .redemption, amount: Award(centiCoins: -500), rewardID: .random(), recordedAt: Fixture.instant),
+            LedgerEntry(
+                kind: .redemption, amount: Award(centiCoins: -500), rewardID: .random(), recordedAt: Fixture.instant),
             LedgerEntry(
                 kind: .missedDamage, amount: Award(hpTenths: -40), habitID: habit, day: Fixture.day.adding(days: 1),
                 recordedAt: Fixture.instant),
@@ -211,7 +211,9 @@ public struct HabitStoreContractSuite: Sendable {
         let firstBatch = try await store.withUserTransaction(user) { try await $0.appendLedger(rows) }
         let secondBatch = try await store.withUserTransaction(user) {
             try await $0.appendLedger([
-                LedgerEntry(kind: .deathPenalty, amount: Award(xp: -25, centiCoins: -9, hpTenths: 500), recordedAt: Fixture.instant),
+                LedgerEntry(
+                    kind: .deathPenalty, amount: Award(xp: -25, centiCoins: -9, hpTenths: 500),
+                    recordedAt: Fixture.instant),
                 LedgerEntry(kind: .levelUpHeal, amount: Award(hpTenths: 3), recordedAt: Fixture.instant),
             ])
         }
@@ -293,7 +295,9 @@ public struct HabitStoreContractSuite: Sendable {
             try await transaction.insertEntry(Fixture.entry(habit, Fixture.day, .completed))
             try await transaction.insertReward(reward)
             _ = try await transaction.appendLedger([
-                LedgerEntry(kind: .completionAward, amount: Award(xp: 1), habitID: habit.id, day: Fixture.day, recordedAt: Fixture.instant)
+                LedgerEntry(
+                    kind: .completionAward, amount: Award(xp: 1), habitID: habit.id, day: Fixture.day,
+                    recordedAt: Fixture.instant)
             ])
         }
         try await store.withUserTransaction(intruder) { transaction in
@@ -454,14 +458,17 @@ public struct HabitStoreContractSuite: Sendable {
             try await transaction.insertHabit(habit)
             try await transaction.insertEntry(Fixture.entry(habit, Fixture.day, .completed))
             _ = try await transaction.appendLedger([
-                LedgerEntry(kind: .completionAward, amount: Award(xp: 10), habitID: habit.id, day: Fixture.day, recordedAt: Fixture.instant)
+                LedgerEntry(
+                    kind: .completionAward, amount: Award(xp: 10), habitID: habit.id, day: Fixture.day,
+                    recordedAt: Fixture.instant)
             ])
         }
         let deleted = try await store.withUserTransaction(user) { try await $0.deleteHabit(habit.id) }
         try expect(deleted, "deleteHabit reports an existing habit")
         let after = try await store.withUserTransaction(user) { transaction in
             (
-                try await transaction.habit(habit.id), try await transaction.entries(habit: nil, from: nil, through: nil),
+                try await transaction.habit(habit.id),
+                try await transaction.entries(habit: nil, from: nil, through: nil),
                 try await transaction.ledger(afterSequence: nil, limit: 10).count,
                 try await transaction.deleteHabit(habit.id)
             )
@@ -520,7 +527,8 @@ enum Fixture {
         var schedules = ScheduleHistory(.weekdays(WeekdaySet([.monday, .wednesday, .friday])), from: day)
         schedules.change(to: .everyNDays(3, start: day.adding(days: 10)), from: day.adding(days: 10))
         return Habit(
-            id: .random(), ordinal: ordinal, name: "Stretch \(ordinal)", notes: "10 minutes\nno excuses", difficulty: .hard,
+            id: .random(), ordinal: ordinal, name: "Stretch \(ordinal)", notes: "10 minutes\nno excuses",
+            difficulty: .hard,
             schedules: schedules, createdDay: day, createdAt: instant, isArchived: false)
     }
 
@@ -531,21 +539,4 @@ enum Fixture {
             id: .random(), habitID: habit.id, day: day, kind: kind, note: note, isImported: imported,
             recordedAt: instant)
     }
-}
-
-/// A clock that always says the same instant (or whatever it was last set to).
-public final class FixedClock: HabitClock {
-    private let instant: Mutex<Date>
-
-    /// A clock reading `instant`.
-    public init(_ instant: Date) { self.instant = Mutex(instant) }
-
-    /// The instant set last.
-    public func now() -> Date { instant.withLock { $0 } }
-
-    /// Moves the clock to `instant`.
-    public func set(_ instant: Date) { self.instant.withLock { $0 = instant } }
-
-    /// Moves the clock by `seconds`.
-    public func advance(by seconds: TimeInterval) { instant.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }

@@ -17,7 +17,8 @@ struct SeededGenerator: RandomNumberGenerator {
 
     /// The seed from `HABIT_PROPERTY_SEED` if set, otherwise a fresh one; printed either way.
     static func seed(_ label: String) -> UInt64 {
-        let seed = ProcessInfo.processInfo.environment["HABIT_PROPERTY_SEED"].flatMap { UInt64($0) }
+        let seed =
+            ProcessInfo.processInfo.environment["HABIT_PROPERTY_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 0...UInt64.max)
         print("\(label): HABIT_PROPERTY_SEED=\(seed)")
         return seed
@@ -63,7 +64,10 @@ enum ReferenceStreaks {
         func changeIndex(_ day: LocalDay) -> Int { max(0, changes.count { $0.effectiveFrom <= day } - 1) }
         func monday(_ day: LocalDay) -> LocalDay { day.adding(days: -(isoWeekday(day) - 1)) }
         // Week groups: every day from the start to the end of today's week, keyed by (Monday, schedule index).
-        struct Key: Hashable { var monday: LocalDay; var change: Int }
+        struct Key: Hashable {
+            var monday: LocalDay
+            var change: Int
+        }
         var groups: [Key: [LocalDay]] = [:]
         var day = start
         while day <= monday(today).adding(days: 6) {
@@ -113,9 +117,12 @@ enum ReferenceStreaks {
     static func randomSchedule(_ rng: inout SeededGenerator, around day: LocalDay) -> Schedule {
         switch Int.random(in: 0..<4, using: &rng) {
         case 0: return .daily
-        case 1: return .weekdays(WeekdaySet(Weekday.allCases.filter { _ in Bool.random(using: &rng) }.ifEmpty([.friday])))
+        case 1:
+            return .weekdays(WeekdaySet(Weekday.allCases.filter { _ in Bool.random(using: &rng) }.ifEmpty([.friday])))
         case 2: return .timesPerWeek(Int.random(in: 1...7, using: &rng))
-        default: return .everyNDays(Int.random(in: 1...5, using: &rng), start: day.adding(days: Int.random(in: -3...3, using: &rng)))
+        default:
+            return .everyNDays(
+                Int.random(in: 1...5, using: &rng), start: day.adding(days: Int.random(in: -3...3, using: &rng)))
         }
     }
 }
@@ -230,7 +237,8 @@ extension Array {
                     changes: habit.schedules.changes, createdDay: habit.createdDay,
                     entries: Dictionary(uniqueKeysWithValues: entries.map { ($0.day, $0.kind) }), today: stats.today)
                 let actual = try await harness.streak(id)
-                #expect(actual.current == expected.current && actual.best == expected.best, "seed \(seed) round \(round)")
+                #expect(
+                    actual.current == expected.current && actual.best == expected.best, "seed \(seed) round \(round)")
             }
         }
     }

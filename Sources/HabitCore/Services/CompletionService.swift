@@ -18,7 +18,7 @@ public struct CompletionService: Sendable {
 
     /// One day of imported history.
     public struct ImportedDay: Sendable, Hashable {
-        /// The day (not in the future; any past day, even before the habit was created).
+        /// The day (not in the future, at most 3660 days back, possibly before the habit was created).
         public var day: LocalDay
         /// Completed or skipped.
         public var kind: DayEntry.Kind
@@ -45,6 +45,8 @@ public struct CompletionService: Sendable {
 
     /// The most days one import may carry.
     public static let maxImportDays = 1000
+    /// How far back an import may reach, in days (about ten years).
+    public static let maxImportAgeDays = 3660
     /// The widest range `list` returns.
     public static let maxListDays = 366
 
@@ -159,7 +161,7 @@ public struct CompletionService: Sendable {
         }
     }
 
-    /// Imports past days (up to 1000, none in the future, any age), leaving days that already have an entry
+    /// Imports past days (up to 1000, none in the future, at most 3660 days back), leaving days that already have an entry
     /// alone. Imported completions pay nothing: rewards are for live check-ins.
     public func importHistory(_ user: UserID, _ habitID: HabitID, days: [ImportedDay]) async throws(HabitError)
         -> ImportOutcome
@@ -174,6 +176,10 @@ public struct CompletionService: Sendable {
             let habit = try await session.writableHabit(habitID)
             if let future = days.first(where: { $0.day > session.today }) {
                 throw HabitError(.invalidArgument, "\(future.day) is in the future (today is \(session.today))")
+            }
+            if let ancient = days.first(where: { $0.day.days(until: session.today) > Self.maxImportAgeDays }) {
+                throw HabitError(
+                    .invalidArgument, "\(ancient.day) is more than \(Self.maxImportAgeDays) days back")
             }
             var entries = try await session.transaction.entries(habit: habitID, from: nil, through: nil)
             var taken = Set(entries.map(\.day))

@@ -37,7 +37,8 @@ public struct HabitService: Sendable {
         public var schedule: Schedule?
 
         /// Bundles the changes.
-        public init(name: String? = nil, notes: String? = nil, difficulty: Difficulty? = nil, schedule: Schedule? = nil) {
+        public init(name: String? = nil, notes: String? = nil, difficulty: Difficulty? = nil, schedule: Schedule? = nil)
+        {
             self.name = name
             self.notes = notes
             self.difficulty = difficulty
