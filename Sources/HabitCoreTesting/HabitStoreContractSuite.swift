@@ -14,7 +14,8 @@ public struct HabitStoreContractSuite: Sendable {
     public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
         case userRoundTrip, habitRoundTrip, entryRoundTripAndRanges, onePerHabitPerDay, idempotencyRecords,
             ledgerAppendOnlyAndOrdered, rolloverCompareAndSet, usersDueForRollover, perUserIsolation,
-            rollbackOnError, transactionsOfOneUserSerialize, concurrentCompletionsSumExactly, pagination,
+            rollbackOnError, transactionsOfOneUserSerialize, firstTransactionsOfANewUserSerialize,
+            concurrentCompletionsSumExactly, pagination,
             deleteHabitCascadesToEntriesOnly
 
         /// The check's name.
@@ -49,6 +50,7 @@ public struct HabitStoreContractSuite: Sendable {
         case .perUserIsolation: try await perUserIsolation(store)
         case .rollbackOnError: try await rollbackOnError(store)
         case .transactionsOfOneUserSerialize: try await transactionsOfOneUserSerialize(store)
+        case .firstTransactionsOfANewUserSerialize: try await firstTransactionsOfANewUserSerialize(store)
         case .concurrentCompletionsSumExactly: try await concurrentCompletionsSumExactly(store)
         case .pagination: try await pagination(store)
         case .deleteHabitCascadesToEntriesOnly: try await deleteHabitCascadesToEntriesOnly(store)
@@ -380,6 +382,28 @@ public struct HabitStoreContractSuite: Sendable {
         try expect(
             final?.nextOrdinal == Fixture.userRecord(user).nextOrdinal + Int64(increments),
             "read-modify-write transactions of one user never lose an update")
+    }
+
+    private func firstTransactionsOfANewUserSerialize(_ store: any HabitStore) async throws {
+        // The lock must hold before the user row exists: concurrent first calls of a new user provision it once.
+        let user = try Fixture.newUser()
+        let tasks = 8
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    try await store.withUserTransaction(user) { transaction in
+                        var record = try await transaction.loadUser() ?? Fixture.userRecord(user)
+                        await Task.yield()
+                        record.nextOrdinal += 1
+                        try await transaction.saveUser(record)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try expect(
+            try await load(store, user)?.nextOrdinal == Fixture.userRecord(user).nextOrdinal + Int64(tasks),
+            "concurrent first transactions of a new user serialize")
     }
 
     private func concurrentCompletionsSumExactly(_ store: any HabitStore) async throws {
