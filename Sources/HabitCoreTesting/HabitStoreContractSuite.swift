@@ -12,6 +12,7 @@ public import HabitCore
 public struct HabitStoreContractSuite: Sendable {
     /// One contract check.
     public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
+        // Each case names what it checks; see the private function of the same name.
         case userRoundTrip, habitRoundTrip, entryRoundTripAndRanges, onePerHabitPerDay, idempotencyRecords,
             ledgerAppendOnlyAndOrdered, rolloverCompareAndSet, usersDueForRollover, perUserIsolation,
             rollbackOnError, transactionsOfOneUserSerialize, firstTransactionsOfANewUserSerialize,

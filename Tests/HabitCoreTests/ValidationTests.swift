@@ -9,6 +9,7 @@ import Testing
         await expectError(.invalidArgument) { try await harness.newHabit("   ") }
         await expectError(.invalidArgument) { try await harness.newHabit(String(repeating: "x", count: 101)) }
         await expectError(.invalidArgument) { try await harness.newHabit("bell\u{7}") }
+        await expectError(.invalidArgument) { try await harness.newHabit("two\nlines") }
         await expectError(.invalidArgument) { try await harness.newHabit(schedule: .timesPerWeek(8)) }
         await expectError(.invalidArgument) { try await harness.newHabit(schedule: .weekdays(WeekdaySet([]))) }
         await expectError(.invalidArgument) {

@@ -90,8 +90,20 @@ public struct LocalDay: Hashable, Comparable, Sendable, Codable, CustomStringCon
 
 /// A day of the week, numbered as ISO 8601 does (Monday 1 ... Sunday 7).
 public enum Weekday: Int, CaseIterable, Hashable, Sendable, Codable {
+    /// ISO weekday 1, the first day of a calendar week here.
     case monday = 1
-    case tuesday, wednesday, thursday, friday, saturday, sunday
+    /// ISO weekday 2.
+    case tuesday
+    /// ISO weekday 3.
+    case wednesday
+    /// ISO weekday 4.
+    case thursday
+    /// ISO weekday 5.
+    case friday
+    /// ISO weekday 6.
+    case saturday
+    /// ISO weekday 7, the last day of a calendar week.
+    case sunday
 }
 
 /// A set of weekdays stored as a 7-bit mask (bit 0 = Monday), one integer column in SQL.

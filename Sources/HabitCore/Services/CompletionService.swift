@@ -70,7 +70,7 @@ public struct CompletionService: Sendable {
         idempotencyKey: String?
     ) async throws(HabitError) -> CompletionOutcome {
         let key = try Validation.idempotencyKey(idempotencyKey)
-        let note = try Validation.text(note, field: "note", allowEmpty: true, maxLength: 500)
+        let note = try Validation.text(note, field: "note", allowEmpty: true, allowsNewlines: true, maxLength: 500)
         let fingerprint = "\(kind.rawValue) \(habitID) \(requestedDay?.description ?? "today")"
         let rules = environment.rules
         return try await environment.withSession(user) { session in
@@ -170,7 +170,7 @@ public struct CompletionService: Sendable {
             throw HabitError(.invalidArgument, "an import may carry at most \(Self.maxImportDays) days")
         }
         var notes: [String] = []
-        for day in days { notes.append(try Validation.text(day.note, field: "note", allowEmpty: true, maxLength: 500)) }
+        for day in days { notes.append(try Validation.text(day.note, field: "note", allowEmpty: true, allowsNewlines: true, maxLength: 500)) }
         let cleaned = notes
         return try await environment.withSession(user) { session in
             let habit = try await session.writableHabit(habitID)
