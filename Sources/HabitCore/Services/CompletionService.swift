@@ -170,7 +170,10 @@ public struct CompletionService: Sendable {
             throw HabitError(.invalidArgument, "an import may carry at most \(Self.maxImportDays) days")
         }
         var notes: [String] = []
-        for day in days { notes.append(try Validation.text(day.note, field: "note", allowEmpty: true, allowsNewlines: true, maxLength: 500)) }
+        for day in days {
+            notes.append(
+                try Validation.text(day.note, field: "note", allowEmpty: true, allowsNewlines: true, maxLength: 500))
+        }
         let cleaned = notes
         return try await environment.withSession(user) { session in
             let habit = try await session.writableHabit(habitID)

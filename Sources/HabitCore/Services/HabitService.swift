@@ -49,7 +49,8 @@ public struct HabitService: Sendable {
     /// Creates a habit starting today.
     public func create(_ user: UserID, _ new: NewHabit) async throws(HabitError) -> Habit {
         let name = try Validation.text(new.name, field: "name", maxLength: 100)
-        let notes = try Validation.text(new.notes, field: "notes", allowEmpty: true, allowsNewlines: true, maxLength: 2000)
+        let notes = try Validation.text(
+            new.notes, field: "notes", allowEmpty: true, allowsNewlines: true, maxLength: 2000)
         let schedule = try new.schedule.validated()
         let rules = environment.rules
         return try await environment.withSession(user) { session in
