@@ -40,30 +40,28 @@ struct RedisQuotaIntegrationTests {
         }
     }
 
-    /// Runs the script at a simulated `now`, then drops the key's TTL: the script sets the TTL in real
-    /// milliseconds, so on a loaded machine the key could expire between two simulated steps and the
-    /// comparison would test the clock, not the arithmetic. TTLs have their own test.
-    private func evaluateAtSimulatedTime(
-        _ backend: RedisGCRABackend, _ client: RedisClient, key: String, policy: QuotaPolicy, cost: Int, now: Int64
-    ) async throws -> GCRA.Outcome {
-        let outcome = try await backend.evaluate(
-            key: key, policy: policy, cost: cost, deadline: .now() + Self.longTimeout, now: now)
-        _ = try await client.send(["PERSIST", key], timeout: Self.longTimeout)
-        return outcome
-    }
-
+    /// The transcript on a time scale 1,000 times larger (every value in it is a whole number, so the
+    /// arithmetic scales exactly): the script sets key TTLs in real milliseconds, and at the original
+    /// scale a 200 ms TTL could run out between two simulated steps on a loaded machine.
     @Test func theLuaScriptFollowsTheVerifiedTranscript() async throws {
+        let scale: Int64 = 1000
+        let policy = QuotaPolicy(
+            limit: GCRATests.policy.limit, period: .milliseconds(GCRATests.policy.periodMilliseconds * scale),
+            burst: GCRATests.policy.burst)
         try await withClient { client in
             let backend = RedisGCRABackend(client: client)
             let key = TestRedis.uniquePrefix() + ":{t}:transcript"
             for (index, entry) in GCRATests.transcript.enumerated() {
-                let outcome = try await evaluateAtSimulatedTime(
-                    backend, client, key: key, policy: GCRATests.policy, cost: entry.cost, now: entry.at)
+                let outcome = try await backend.evaluate(
+                    key: key, policy: policy, cost: entry.cost, deadline: .now() + Self.longTimeout,
+                    now: entry.at * scale)
+                let scaled = [entry.reply[0], entry.reply[1], entry.reply[2] * (entry.reply[2] < 0 ? 1 : Int(scale)),
+                    entry.reply[3] * Int(scale)]
                 let reply = [
                     outcome.isAllowed ? 1 : 0, outcome.remaining, outcome.retryAfterMilliseconds,
                     outcome.resetAfterMilliseconds,
                 ]
-                #expect(reply == entry.reply, "step \(index)")
+                #expect(reply == scaled, "step \(index)")
             }
         }
     }
@@ -76,7 +74,9 @@ struct RedisQuotaIntegrationTests {
             for round in 0..<6 {
                 let policy = QuotaPolicy(
                     limit: Int(random.next() % 50) + 1,
-                    period: .milliseconds(Int64(random.next() % 60_000) + 100),
+                    // Periods of minutes, so the shortest key TTL (one interval) outlasts any stall
+                    // between simulated steps: TTLs run in real time.
+                    period: .milliseconds(Int64(random.next() % 3_600_000) + 600_000),
                     burst: Int(random.next() % 20) + 1)
                 let key = "\(prefix):{r\(round)}:random"
                 var now: Int64 = 1_700_000_000_000
@@ -86,8 +86,8 @@ struct RedisQuotaIntegrationTests {
                     let cost = Int(random.next() % 4)
                     let expected = GCRA.evaluate(storedTAT: tat, now: Double(now), policy: policy, cost: cost)
                     if let newTAT = expected.newTAT { tat = newTAT }
-                    var actual = try await evaluateAtSimulatedTime(
-                        backend, client, key: key, policy: policy, cost: cost, now: now)
+                    var actual = try await backend.evaluate(
+                        key: key, policy: policy, cost: cost, deadline: .now() + Self.longTimeout, now: now)
                     actual.newTAT = expected.newTAT
                     #expect(actual == expected, "round \(round) step \(step) policy \(policy)")
                 }
