@@ -250,8 +250,14 @@ struct MessageEmitter {
                         }
                     case .map(_, let key, let value):
                         let entryTag = self.tag(field, wireType: 2)
-                        code.block("for (key, value) in self.\(field.property)") { code in
-                            code.line("size += \(entryTag.size) + ProtoSize.lengthDelimited(\(mapEntrySize(key: key, value: value)))")
+                        let entrySize = mapEntrySize(key: key, value: value)
+                        let entry = "\(entryTag.size) + ProtoSize.lengthDelimited(\(entrySize))"
+                        switch (entrySize.contains("key"), entrySize.contains("value")) {
+                        case (false, false):
+                            code.line("size += self.\(field.property).count * (\(entry))")
+                        case (let usesKey, let usesValue):
+                            let pattern = "(\(usesKey ? "key" : "_"), \(usesValue ? "value" : "_"))"
+                            code.line("for \(pattern) in self.\(field.property) { size += \(entry) }")
                         }
                     }
                 case .oneof(let oneof):

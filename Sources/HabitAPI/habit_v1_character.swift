@@ -628,9 +628,7 @@ public struct Reward: ProtoMessage {
         if !self.name.isEmpty { size += 1 + ProtoSize.string(self.name) }
         if !self.notes.isEmpty { size += 1 + ProtoSize.string(self.notes) }
         if self.priceCoinsCenti != 0 { size += 1 + ProtoSize.int64(self.priceCoinsCenti) }
-        for (key, value) in self.metadata {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.metadata { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if self.createTimeUnixMillis != 0 { size += 1 + ProtoSize.int64(self.createTimeUnixMillis) }
         return size
     }
@@ -804,9 +802,7 @@ public struct CreateRewardRequest: ProtoMessage {
         if !self.name.isEmpty { size += 1 + ProtoSize.string(self.name) }
         if !self.notes.isEmpty { size += 1 + ProtoSize.string(self.notes) }
         if self.priceCoinsCenti != 0 { size += 1 + ProtoSize.int64(self.priceCoinsCenti) }
-        for (key, value) in self.metadata {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.metadata { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if !self.idempotencyKey.isEmpty { size += 1 + ProtoSize.string(self.idempotencyKey) }
         return size
     }

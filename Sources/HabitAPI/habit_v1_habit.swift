@@ -59,9 +59,7 @@ public struct Habit: ProtoMessage {
         if let value = self.scheduleEffectiveDate { size += 1 + ProtoSize.message(value) }
         if let value = self.createdDate { size += 1 + ProtoSize.message(value) }
         if self.archived { size += 1 + 1 }
-        for (key, value) in self.labels {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.labels { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if self.revision != 0 { size += 1 + 8 }
         if self.createTimeUnixMillis != 0 { size += 1 + ProtoSize.int64(self.createTimeUnixMillis) }
         if self.updateTimeUnixMillis != 0 { size += 1 + ProtoSize.int64(self.updateTimeUnixMillis) }
@@ -337,9 +335,7 @@ public struct CreateHabitRequest: ProtoMessage {
         if !self.notes.isEmpty { size += 1 + ProtoSize.string(self.notes) }
         if self.difficulty.rawValue != 0 { size += 1 + ProtoSize.int32(self.difficulty.rawValue) }
         if let value = self.schedule { size += 1 + ProtoSize.message(value) }
-        for (key, value) in self.labels {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.labels { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if !self.idempotencyKey.isEmpty { size += 1 + ProtoSize.string(self.idempotencyKey) }
         return size
     }
@@ -919,9 +915,7 @@ public struct UpdateHabitRequest: ProtoMessage {
         if let value = self.schedule { size += 1 + ProtoSize.message(value) }
         if let value = self.scheduleEffectiveDate { size += 1 + ProtoSize.message(value) }
         if self.replaceLabels { size += 1 + 1 }
-        for (key, value) in self.labels {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.labels { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if self.expectedRevision != nil { size += 1 + 8 }
         return size
     }
