@@ -61,9 +61,19 @@ import Testing
         #expect(code(Outer.self, [0x0A, 0x02, 0x0A, 0x05, 0x61, 0x61, 0x61, 0x61, 0x61]) == .lengthOutOfBounds)
     }
 
-    @Test func invalidUTF8InStrings() {
+    @Test func invalidUTF8InStrings() throws {
         #expect(code(Scalars.self, [0x72, 0x02, 0xC3, 0x28]) == .invalidUTF8)
         #expect(code(Scalars.self, [0x72, 0x01, 0xFF]) == .invalidUTF8)
+        // Overlong encoding, a UTF-16 surrogate, a code point above U+10FFFF, a truncated sequence.
+        #expect(code(Scalars.self, [0x72, 0x02, 0xC0, 0xAF]) == .invalidUTF8)
+        #expect(code(Scalars.self, [0x72, 0x03, 0xE0, 0x80, 0xAF]) == .invalidUTF8)
+        #expect(code(Scalars.self, [0x72, 0x03, 0xED, 0xA0, 0x80]) == .invalidUTF8)
+        #expect(code(Scalars.self, [0x72, 0x04, 0xF4, 0x90, 0x80, 0x80]) == .invalidUTF8)
+        #expect(code(Scalars.self, [0x72, 0x04, 0xF0, 0x90, 0x80, 0x41]) == .invalidUTF8)
+        // Long ASCII runs take the eight-byte path; a bad byte after them is still found.
+        #expect(code(Scalars.self, [0x72, 0x11] + Array(repeating: 0x61, count: 16) + [0x80]) == .invalidUTF8)
+        let text = String(repeating: "ab", count: 20) + "é€\u{1F600}\u{10FFFF}"
+        #expect(try Scalars(serializedBytes: [0x72, UInt8(text.utf8.count)] + Array(text.utf8)).stringValue == text)
         // Bytes fields take anything.
         #expect(code(Scalars.self, [0x7A, 0x01, 0xFF]) == nil)
     }

@@ -167,12 +167,15 @@ public struct ProtoReader {
     public mutating func readString(_ tag: ProtoTag) throws(ProtoDecodingError) -> String {
         let length = try readLength(tag)
         guard length > 0 else { return "" }
-        let bytes = UnsafeRawBufferPointer(start: base.unsafelyUnwrapped + position, count: length)
-        guard let string = String(validating: bytes, as: UTF8.self) else {
+        let start = (base.unsafelyUnwrapped + position).assumingMemoryBound(to: UInt8.self)
+        let bytes = UnsafeBufferPointer(start: start, count: length)
+        // `String(validating:)` is an unspecialized generic here; checking first and then using the
+        // specialized `String(decoding:)` (which then has nothing to repair) is several times faster.
+        guard UTF8Validation.isValid(bytes) else {
             throw ProtoDecodingError(.invalidUTF8, "field \(tag.fieldNumber) at offset \(tag.start) is not UTF-8")
         }
         position += length
-        return string
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads a `bytes` value.
