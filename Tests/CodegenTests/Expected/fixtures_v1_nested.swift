@@ -199,11 +199,11 @@ public struct Outer: ProtoMessage {
             }
 
             public func write(to writer: inout ProtoWriter) {
-                if !self.colors.isEmpty {
-                    writer.writeTag(10)
-                    writer.writePacked(self.colors, ProtoCodec.EnumCodec<Color>.self)
-                }
                 writer.writeRaw(unknownFields.bytes)
+                if !self.colors.isEmpty {
+                    writer.writePacked(self.colors, ProtoCodec.EnumCodec<Color>.self)
+                    writer.writeTag(10)
+                }
             }
 
             public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -253,19 +253,19 @@ public struct Outer: ProtoMessage {
         }
 
         public func write(to writer: inout ProtoWriter) {
-            if !self.label.isEmpty {
-                writer.writeTag(10)
-                writer.writeString(self.label)
+            writer.writeRaw(unknownFields.bytes)
+            if let value = self.leaf {
+                writer.writeMessage(value)
+                writer.writeTag(26)
             }
             if self.mode.rawValue != 0 {
-                writer.writeTag(16)
                 writer.writeInt32(self.mode.rawValue)
+                writer.writeTag(16)
             }
-            if let value = self.leaf {
-                writer.writeTag(26)
-                writer.writeMessage(value)
+            if !self.label.isEmpty {
+                writer.writeString(self.label)
+                writer.writeTag(10)
             }
-            writer.writeRaw(unknownFields.bytes)
         }
 
         public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -368,161 +368,174 @@ public struct Outer: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.inner {
-            writer.writeTag(10)
+        writer.writeRaw(unknownFields.bytes)
+        switch self.second {
+        case .secondText(let value)?:
+            writer.writeString(value)
+            writer.writeTag(202)
+        case .secondScalars(let value)?:
             writer.writeMessage(value)
+            writer.writeTag(210)
+        case nil: break
         }
-        for value in self.inners {
+        for (key, value) in self.leaves {
+            let entryEnd = writer.marker
+            writer.writeMessage(value)
             writer.writeTag(18)
+            writer.writeString(key)
+            writer.writeTag(10)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(194)
+        }
+        for (key, value) in self.boolMap {
+            let entryEnd = writer.marker
+            writer.writeString(value)
+            writer.writeTag(18)
+            writer.writeBool(key)
+            writer.writeTag(8)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(186)
+        }
+        for (key, value) in self.sfixed64Map {
+            let entryEnd = writer.marker
+            writer.writeUInt64(value)
+            writer.writeTag(16)
+            writer.writeSFixed64(key)
+            writer.writeTag(9)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(178)
+        }
+        for (key, value) in self.sfixedMap {
+            let entryEnd = writer.marker
+            writer.writeSFixed64(value)
+            writer.writeTag(17)
+            writer.writeSFixed32(key)
+            writer.writeTag(13)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(170)
+        }
+        for (key, value) in self.fixed64Map {
+            let entryEnd = writer.marker
+            writer.writeSFixed32(value)
+            writer.writeTag(21)
+            writer.writeFixed64(key)
+            writer.writeTag(9)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(162)
+        }
+        for (key, value) in self.fixedMap {
+            let entryEnd = writer.marker
+            writer.writeFloat(value)
+            writer.writeTag(21)
+            writer.writeFixed32(key)
+            writer.writeTag(13)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(154)
+        }
+        for (key, value) in self.flags {
+            let entryEnd = writer.marker
+            writer.writeBool(value)
+            writer.writeTag(16)
+            writer.writeSInt64(key)
+            writer.writeTag(8)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(146)
+        }
+        for (key, value) in self.ratios {
+            let entryEnd = writer.marker
+            writer.writeDouble(value)
+            writer.writeTag(17)
+            writer.writeSInt32(key)
+            writer.writeTag(8)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(138)
+        }
+        for (key, value) in self.blobs {
+            let entryEnd = writer.marker
+            writer.writeBytes(value)
+            writer.writeTag(18)
+            writer.writeUInt64(key)
+            writer.writeTag(8)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(130)
+        }
+        for (key, value) in self.colorsById {
+            let entryEnd = writer.marker
+            writer.writeInt32(value.rawValue)
+            writer.writeTag(16)
+            writer.writeUInt32(key)
+            writer.writeTag(8)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(122)
+        }
+        for (key, value) in self.innersById {
+            let entryEnd = writer.marker
             writer.writeMessage(value)
+            writer.writeTag(18)
+            writer.writeInt64(key)
+            writer.writeTag(8)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(114)
         }
-        if self.color.rawValue != 0 {
-            writer.writeTag(24)
-            writer.writeInt32(self.color.rawValue)
+        for (key, value) in self.namesById {
+            let entryEnd = writer.marker
+            writer.writeString(value)
+            writer.writeTag(18)
+            writer.writeInt32(key)
+            writer.writeTag(8)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(106)
         }
-        if self.mode.rawValue != 0 {
-            writer.writeTag(32)
-            writer.writeInt32(self.mode.rawValue)
-        }
-        if let value = self.scalars {
-            writer.writeTag(42)
-            writer.writeMessage(value)
+        for (key, value) in self.counts {
+            let entryEnd = writer.marker
+            writer.writeInt32(value)
+            writer.writeTag(16)
+            writer.writeString(key)
+            writer.writeTag(10)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(98)
         }
         switch self.payload {
         case .text(let value)?:
+            writer.writeString(value)
             writer.writeTag(50)
-            writer.writeString(value)
         case .number(let value)?:
-            writer.writeTag(56)
             writer.writeInt64(value)
+            writer.writeTag(56)
         case .innerPayload(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(66)
-            writer.writeMessage(value)
         case .colorPayload(let value)?:
+            writer.writeInt32(value.rawValue)
             writer.writeTag(72)
-            writer.writeInt32(value.rawValue)
         case .raw(let value)?:
+            writer.writeBytes(value)
             writer.writeTag(82)
-            writer.writeBytes(value)
         case .ratio(let value)?:
+            writer.writeDouble(value)
             writer.writeTag(89)
-            writer.writeDouble(value)
         case nil: break
         }
-        for (key, value) in self.counts {
-            writer.writeTag(98)
-            writer.writeVarint(UInt64(1 + ProtoSize.string(key) + 1 + ProtoSize.int32(value)))
+        if let value = self.scalars {
+            writer.writeMessage(value)
+            writer.writeTag(42)
+        }
+        if self.mode.rawValue != 0 {
+            writer.writeInt32(self.mode.rawValue)
+            writer.writeTag(32)
+        }
+        if self.color.rawValue != 0 {
+            writer.writeInt32(self.color.rawValue)
+            writer.writeTag(24)
+        }
+        for value in self.inners.reversed() {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if let value = self.inner {
+            writer.writeMessage(value)
             writer.writeTag(10)
-            writer.writeString(key)
-            writer.writeTag(16)
-            writer.writeInt32(value)
         }
-        for (key, value) in self.namesById {
-            writer.writeTag(106)
-            writer.writeVarint(UInt64(1 + ProtoSize.int32(key) + 1 + ProtoSize.string(value)))
-            writer.writeTag(8)
-            writer.writeInt32(key)
-            writer.writeTag(18)
-            writer.writeString(value)
-        }
-        for (key, value) in self.innersById {
-            writer.writeTag(114)
-            writer.writeVarint(UInt64(1 + ProtoSize.int64(key) + 1 + ProtoSize.message(value)))
-            writer.writeTag(8)
-            writer.writeInt64(key)
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
-        for (key, value) in self.colorsById {
-            writer.writeTag(122)
-            writer.writeVarint(UInt64(1 + ProtoSize.uint32(key) + 1 + ProtoSize.int32(value.rawValue)))
-            writer.writeTag(8)
-            writer.writeUInt32(key)
-            writer.writeTag(16)
-            writer.writeInt32(value.rawValue)
-        }
-        for (key, value) in self.blobs {
-            writer.writeTag(130)
-            writer.writeVarint(UInt64(1 + ProtoSize.uint64(key) + 1 + ProtoSize.bytes(value)))
-            writer.writeTag(8)
-            writer.writeUInt64(key)
-            writer.writeTag(18)
-            writer.writeBytes(value)
-        }
-        for (key, value) in self.ratios {
-            writer.writeTag(138)
-            writer.writeVarint(UInt64(1 + ProtoSize.sint32(key) + 1 + 8))
-            writer.writeTag(8)
-            writer.writeSInt32(key)
-            writer.writeTag(17)
-            writer.writeDouble(value)
-        }
-        for (key, value) in self.flags {
-            writer.writeTag(146)
-            writer.writeVarint(UInt64(1 + ProtoSize.sint64(key) + 1 + 1))
-            writer.writeTag(8)
-            writer.writeSInt64(key)
-            writer.writeTag(16)
-            writer.writeBool(value)
-        }
-        for (key, value) in self.fixedMap {
-            writer.writeTag(154)
-            writer.writeVarint(UInt64(1 + 4 + 1 + 4))
-            writer.writeTag(13)
-            writer.writeFixed32(key)
-            writer.writeTag(21)
-            writer.writeFloat(value)
-        }
-        for (key, value) in self.fixed64Map {
-            writer.writeTag(162)
-            writer.writeVarint(UInt64(1 + 8 + 1 + 4))
-            writer.writeTag(9)
-            writer.writeFixed64(key)
-            writer.writeTag(21)
-            writer.writeSFixed32(value)
-        }
-        for (key, value) in self.sfixedMap {
-            writer.writeTag(170)
-            writer.writeVarint(UInt64(1 + 4 + 1 + 8))
-            writer.writeTag(13)
-            writer.writeSFixed32(key)
-            writer.writeTag(17)
-            writer.writeSFixed64(value)
-        }
-        for (key, value) in self.sfixed64Map {
-            writer.writeTag(178)
-            writer.writeVarint(UInt64(1 + 8 + 1 + ProtoSize.uint64(value)))
-            writer.writeTag(9)
-            writer.writeSFixed64(key)
-            writer.writeTag(16)
-            writer.writeUInt64(value)
-        }
-        for (key, value) in self.boolMap {
-            writer.writeTag(186)
-            writer.writeVarint(UInt64(1 + 1 + 1 + ProtoSize.string(value)))
-            writer.writeTag(8)
-            writer.writeBool(key)
-            writer.writeTag(18)
-            writer.writeString(value)
-        }
-        for (key, value) in self.leaves {
-            writer.writeTag(194)
-            writer.writeVarint(UInt64(1 + ProtoSize.string(key) + 1 + ProtoSize.message(value)))
-            writer.writeTag(10)
-            writer.writeString(key)
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
-        switch self.second {
-        case .secondText(let value)?:
-            writer.writeTag(202)
-            writer.writeString(value)
-        case .secondScalars(let value)?:
-            writer.writeTag(210)
-            writer.writeMessage(value)
-        case nil: break
-        }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1050,36 +1063,37 @@ public struct TreeNode: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.name.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.name)
-        }
-        if let value = self.parent {
+        writer.writeRaw(unknownFields.bytes)
+        for (key, value) in self.named {
+            let entryEnd = writer.marker
+            writer.writeMessage(value)
             writer.writeTag(18)
-            writer.writeMessage(value)
-        }
-        for value in self.children {
-            writer.writeTag(26)
-            writer.writeMessage(value)
+            writer.writeString(key)
+            writer.writeTag(10)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(50)
         }
         switch self.link {
         case .next(let value)?:
-            writer.writeTag(34)
             writer.writeMessage(value)
+            writer.writeTag(34)
         case .terminal(let value)?:
-            writer.writeTag(42)
             writer.writeString(value)
+            writer.writeTag(42)
         case nil: break
         }
-        for (key, value) in self.named {
-            writer.writeTag(50)
-            writer.writeVarint(UInt64(1 + ProtoSize.string(key) + 1 + ProtoSize.message(value)))
-            writer.writeTag(10)
-            writer.writeString(key)
-            writer.writeTag(18)
+        for value in self.children.reversed() {
             writer.writeMessage(value)
+            writer.writeTag(26)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if let value = self.parent {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if !self.name.isEmpty {
+            writer.writeString(self.name)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {

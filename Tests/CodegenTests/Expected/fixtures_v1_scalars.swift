@@ -63,67 +63,67 @@ public struct Scalars: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.int32Value != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.int32Value)
-        }
-        if self.int64Value != 0 {
-            writer.writeTag(16)
-            writer.writeInt64(self.int64Value)
-        }
-        if self.uint32Value != 0 {
-            writer.writeTag(24)
-            writer.writeUInt32(self.uint32Value)
-        }
-        if self.uint64Value != 0 {
-            writer.writeTag(32)
-            writer.writeUInt64(self.uint64Value)
-        }
-        if self.sint32Value != 0 {
-            writer.writeTag(40)
-            writer.writeSInt32(self.sint32Value)
-        }
-        if self.sint64Value != 0 {
-            writer.writeTag(48)
-            writer.writeSInt64(self.sint64Value)
-        }
-        if self.fixed32Value != 0 {
-            writer.writeTag(61)
-            writer.writeFixed32(self.fixed32Value)
-        }
-        if self.fixed64Value != 0 {
-            writer.writeTag(65)
-            writer.writeFixed64(self.fixed64Value)
-        }
-        if self.sfixed32Value != 0 {
-            writer.writeTag(77)
-            writer.writeSFixed32(self.sfixed32Value)
-        }
-        if self.sfixed64Value != 0 {
-            writer.writeTag(81)
-            writer.writeSFixed64(self.sfixed64Value)
-        }
-        if self.boolValue {
-            writer.writeTag(88)
-            writer.writeBool(self.boolValue)
-        }
-        if self.floatValue.bitPattern != 0 {
-            writer.writeTag(101)
-            writer.writeFloat(self.floatValue)
-        }
-        if self.doubleValue.bitPattern != 0 {
-            writer.writeTag(105)
-            writer.writeDouble(self.doubleValue)
+        writer.writeRaw(unknownFields.bytes)
+        if !self.bytesValue.isEmpty {
+            writer.writeBytes(self.bytesValue)
+            writer.writeTag(122)
         }
         if !self.stringValue.isEmpty {
-            writer.writeTag(114)
             writer.writeString(self.stringValue)
+            writer.writeTag(114)
         }
-        if !self.bytesValue.isEmpty {
-            writer.writeTag(122)
-            writer.writeBytes(self.bytesValue)
+        if self.doubleValue.bitPattern != 0 {
+            writer.writeDouble(self.doubleValue)
+            writer.writeTag(105)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if self.floatValue.bitPattern != 0 {
+            writer.writeFloat(self.floatValue)
+            writer.writeTag(101)
+        }
+        if self.boolValue {
+            writer.writeBool(self.boolValue)
+            writer.writeTag(88)
+        }
+        if self.sfixed64Value != 0 {
+            writer.writeSFixed64(self.sfixed64Value)
+            writer.writeTag(81)
+        }
+        if self.sfixed32Value != 0 {
+            writer.writeSFixed32(self.sfixed32Value)
+            writer.writeTag(77)
+        }
+        if self.fixed64Value != 0 {
+            writer.writeFixed64(self.fixed64Value)
+            writer.writeTag(65)
+        }
+        if self.fixed32Value != 0 {
+            writer.writeFixed32(self.fixed32Value)
+            writer.writeTag(61)
+        }
+        if self.sint64Value != 0 {
+            writer.writeSInt64(self.sint64Value)
+            writer.writeTag(48)
+        }
+        if self.sint32Value != 0 {
+            writer.writeSInt32(self.sint32Value)
+            writer.writeTag(40)
+        }
+        if self.uint64Value != 0 {
+            writer.writeUInt64(self.uint64Value)
+            writer.writeTag(32)
+        }
+        if self.uint32Value != 0 {
+            writer.writeUInt32(self.uint32Value)
+            writer.writeTag(24)
+        }
+        if self.int64Value != 0 {
+            writer.writeInt64(self.int64Value)
+            writer.writeTag(16)
+        }
+        if self.int32Value != 0 {
+            writer.writeInt32(self.int32Value)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -390,67 +390,67 @@ public struct OptionalScalars: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.int32Value {
-            writer.writeTag(8)
-            writer.writeInt32(value)
-        }
-        if let value = self.int64Value {
-            writer.writeTag(16)
-            writer.writeInt64(value)
-        }
-        if let value = self.uint32Value {
-            writer.writeTag(24)
-            writer.writeUInt32(value)
-        }
-        if let value = self.uint64Value {
-            writer.writeTag(32)
-            writer.writeUInt64(value)
-        }
-        if let value = self.sint32Value {
-            writer.writeTag(40)
-            writer.writeSInt32(value)
-        }
-        if let value = self.sint64Value {
-            writer.writeTag(48)
-            writer.writeSInt64(value)
-        }
-        if let value = self.fixed32Value {
-            writer.writeTag(61)
-            writer.writeFixed32(value)
-        }
-        if let value = self.fixed64Value {
-            writer.writeTag(65)
-            writer.writeFixed64(value)
-        }
-        if let value = self.sfixed32Value {
-            writer.writeTag(77)
-            writer.writeSFixed32(value)
-        }
-        if let value = self.sfixed64Value {
-            writer.writeTag(81)
-            writer.writeSFixed64(value)
-        }
-        if let value = self.boolValue {
-            writer.writeTag(88)
-            writer.writeBool(value)
-        }
-        if let value = self.floatValue {
-            writer.writeTag(101)
-            writer.writeFloat(value)
-        }
-        if let value = self.doubleValue {
-            writer.writeTag(105)
-            writer.writeDouble(value)
+        writer.writeRaw(unknownFields.bytes)
+        if let value = self.bytesValue {
+            writer.writeBytes(value)
+            writer.writeTag(122)
         }
         if let value = self.stringValue {
-            writer.writeTag(114)
             writer.writeString(value)
+            writer.writeTag(114)
         }
-        if let value = self.bytesValue {
-            writer.writeTag(122)
-            writer.writeBytes(value)
+        if let value = self.doubleValue {
+            writer.writeDouble(value)
+            writer.writeTag(105)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if let value = self.floatValue {
+            writer.writeFloat(value)
+            writer.writeTag(101)
+        }
+        if let value = self.boolValue {
+            writer.writeBool(value)
+            writer.writeTag(88)
+        }
+        if let value = self.sfixed64Value {
+            writer.writeSFixed64(value)
+            writer.writeTag(81)
+        }
+        if let value = self.sfixed32Value {
+            writer.writeSFixed32(value)
+            writer.writeTag(77)
+        }
+        if let value = self.fixed64Value {
+            writer.writeFixed64(value)
+            writer.writeTag(65)
+        }
+        if let value = self.fixed32Value {
+            writer.writeFixed32(value)
+            writer.writeTag(61)
+        }
+        if let value = self.sint64Value {
+            writer.writeSInt64(value)
+            writer.writeTag(48)
+        }
+        if let value = self.sint32Value {
+            writer.writeSInt32(value)
+            writer.writeTag(40)
+        }
+        if let value = self.uint64Value {
+            writer.writeUInt64(value)
+            writer.writeTag(32)
+        }
+        if let value = self.uint32Value {
+            writer.writeUInt32(value)
+            writer.writeTag(24)
+        }
+        if let value = self.int64Value {
+            writer.writeInt64(value)
+            writer.writeTag(16)
+        }
+        if let value = self.int32Value {
+            writer.writeInt32(value)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -743,67 +743,67 @@ public struct RepeatedScalars: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.int32Values.isEmpty {
-            writer.writeTag(10)
-            writer.writePacked(self.int32Values, ProtoCodec.Int32Codec.self)
+        writer.writeRaw(unknownFields.bytes)
+        for value in self.bytesValues.reversed() {
+            writer.writeBytes(value)
+            writer.writeTag(122)
         }
-        if !self.int64Values.isEmpty {
-            writer.writeTag(18)
-            writer.writePacked(self.int64Values, ProtoCodec.Int64Codec.self)
-        }
-        if !self.uint32Values.isEmpty {
-            writer.writeTag(26)
-            writer.writePacked(self.uint32Values, ProtoCodec.UInt32Codec.self)
-        }
-        if !self.uint64Values.isEmpty {
-            writer.writeTag(34)
-            writer.writePacked(self.uint64Values, ProtoCodec.UInt64Codec.self)
-        }
-        if !self.sint32Values.isEmpty {
-            writer.writeTag(42)
-            writer.writePacked(self.sint32Values, ProtoCodec.SInt32Codec.self)
-        }
-        if !self.sint64Values.isEmpty {
-            writer.writeTag(50)
-            writer.writePacked(self.sint64Values, ProtoCodec.SInt64Codec.self)
-        }
-        if !self.fixed32Values.isEmpty {
-            writer.writeTag(58)
-            writer.writePacked(self.fixed32Values, ProtoCodec.Fixed32Codec.self)
-        }
-        if !self.fixed64Values.isEmpty {
-            writer.writeTag(66)
-            writer.writePacked(self.fixed64Values, ProtoCodec.Fixed64Codec.self)
-        }
-        if !self.sfixed32Values.isEmpty {
-            writer.writeTag(74)
-            writer.writePacked(self.sfixed32Values, ProtoCodec.SFixed32Codec.self)
-        }
-        if !self.sfixed64Values.isEmpty {
-            writer.writeTag(82)
-            writer.writePacked(self.sfixed64Values, ProtoCodec.SFixed64Codec.self)
-        }
-        if !self.boolValues.isEmpty {
-            writer.writeTag(90)
-            writer.writePacked(self.boolValues, ProtoCodec.BoolCodec.self)
-        }
-        if !self.floatValues.isEmpty {
-            writer.writeTag(98)
-            writer.writePacked(self.floatValues, ProtoCodec.FloatCodec.self)
+        for value in self.stringValues.reversed() {
+            writer.writeString(value)
+            writer.writeTag(114)
         }
         if !self.doubleValues.isEmpty {
-            writer.writeTag(106)
             writer.writePacked(self.doubleValues, ProtoCodec.DoubleCodec.self)
+            writer.writeTag(106)
         }
-        for value in self.stringValues {
-            writer.writeTag(114)
-            writer.writeString(value)
+        if !self.floatValues.isEmpty {
+            writer.writePacked(self.floatValues, ProtoCodec.FloatCodec.self)
+            writer.writeTag(98)
         }
-        for value in self.bytesValues {
-            writer.writeTag(122)
-            writer.writeBytes(value)
+        if !self.boolValues.isEmpty {
+            writer.writePacked(self.boolValues, ProtoCodec.BoolCodec.self)
+            writer.writeTag(90)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if !self.sfixed64Values.isEmpty {
+            writer.writePacked(self.sfixed64Values, ProtoCodec.SFixed64Codec.self)
+            writer.writeTag(82)
+        }
+        if !self.sfixed32Values.isEmpty {
+            writer.writePacked(self.sfixed32Values, ProtoCodec.SFixed32Codec.self)
+            writer.writeTag(74)
+        }
+        if !self.fixed64Values.isEmpty {
+            writer.writePacked(self.fixed64Values, ProtoCodec.Fixed64Codec.self)
+            writer.writeTag(66)
+        }
+        if !self.fixed32Values.isEmpty {
+            writer.writePacked(self.fixed32Values, ProtoCodec.Fixed32Codec.self)
+            writer.writeTag(58)
+        }
+        if !self.sint64Values.isEmpty {
+            writer.writePacked(self.sint64Values, ProtoCodec.SInt64Codec.self)
+            writer.writeTag(50)
+        }
+        if !self.sint32Values.isEmpty {
+            writer.writePacked(self.sint32Values, ProtoCodec.SInt32Codec.self)
+            writer.writeTag(42)
+        }
+        if !self.uint64Values.isEmpty {
+            writer.writePacked(self.uint64Values, ProtoCodec.UInt64Codec.self)
+            writer.writeTag(34)
+        }
+        if !self.uint32Values.isEmpty {
+            writer.writePacked(self.uint32Values, ProtoCodec.UInt32Codec.self)
+            writer.writeTag(26)
+        }
+        if !self.int64Values.isEmpty {
+            writer.writePacked(self.int64Values, ProtoCodec.Int64Codec.self)
+            writer.writeTag(18)
+        }
+        if !self.int32Values.isEmpty {
+            writer.writePacked(self.int32Values, ProtoCodec.Int32Codec.self)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1055,39 +1055,39 @@ public struct UnpackedScalars: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        for value in self.int32Values {
-            writer.writeTag(8)
-            writer.writeInt32(value)
-        }
-        for value in self.sint64Values {
-            writer.writeTag(16)
-            writer.writeSInt64(value)
-        }
-        for value in self.fixed32Values {
-            writer.writeTag(29)
-            writer.writeFixed32(value)
-        }
-        for value in self.doubleValues {
-            writer.writeTag(33)
-            writer.writeDouble(value)
-        }
-        for value in self.boolValues {
-            writer.writeTag(40)
-            writer.writeBool(value)
-        }
-        if !self.packedValues.isEmpty {
-            writer.writeTag(50)
-            writer.writePacked(self.packedValues, ProtoCodec.UInt64Codec.self)
+        writer.writeRaw(unknownFields.bytes)
+        if !self.renamed.isEmpty {
+            writer.writeString(self.renamed)
+            writer.writeTag(66)
         }
         if !self.legacyName.isEmpty {
-            writer.writeTag(58)
             writer.writeString(self.legacyName)
+            writer.writeTag(58)
         }
-        if !self.renamed.isEmpty {
-            writer.writeTag(66)
-            writer.writeString(self.renamed)
+        if !self.packedValues.isEmpty {
+            writer.writePacked(self.packedValues, ProtoCodec.UInt64Codec.self)
+            writer.writeTag(50)
         }
-        writer.writeRaw(unknownFields.bytes)
+        for value in self.boolValues.reversed() {
+            writer.writeBool(value)
+            writer.writeTag(40)
+        }
+        for value in self.doubleValues.reversed() {
+            writer.writeDouble(value)
+            writer.writeTag(33)
+        }
+        for value in self.fixed32Values.reversed() {
+            writer.writeFixed32(value)
+            writer.writeTag(29)
+        }
+        for value in self.sint64Values.reversed() {
+            writer.writeSInt64(value)
+            writer.writeTag(16)
+        }
+        for value in self.int32Values.reversed() {
+            writer.writeInt32(value)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {

@@ -25,15 +25,15 @@ public struct EchoRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.text.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.text)
-        }
-        if let value = self.inner {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.inner {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if !self.text.isEmpty {
+            writer.writeString(self.text)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -105,15 +105,15 @@ public struct EchoResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.text.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.text)
-        }
-        if let value = self.scalars {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.scalars {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if !self.text.isEmpty {
+            writer.writeString(self.text)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
