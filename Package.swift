@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtoRuntimeTests",
-            dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures"],
+            dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures", "HabitAPI"],
             swiftSettings: strictSettings
         ),
     ]
