@@ -34,6 +34,7 @@ import Testing
         #expect(error(header + "message A {\n  int32 x = 1;\n  int32 y = 1;\n}") == "test.proto:5:13: field number 1 of y is already used by x")
         #expect(error(header + "message A {\n  int32 x = 1;\n  string x = 2;\n}") == "test.proto:5:10: field x is already defined in A")
         #expect(error(header + "message A {}\nmessage A {}") == "test.proto:4:9: t.A is already defined at test.proto:3:9")
+        #expect(error(header + "message A {\n  int32 foo_bar = 1;\n  int32 fooBar = 2;\n}") == "test.proto:5:9: field fooBar has the same camel-case name as foo_bar")
     }
 
     @Test func fieldNumbersMustBeInRange() {
