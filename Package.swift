@@ -61,7 +61,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtoRuntimeTests",
-            dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures"],
+            dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures", "HabitAPI"],
             swiftSettings: strictSettings
         ),
         // The habit domain: rules, use cases and the store and clock ports. Foundation only (time zones).
