@@ -39,7 +39,7 @@ class RpcError(Exception):
 
 
 class ProtocolError(Exception):
-    """Bytes that break the spec; `name` is the error name of the vectors file (§13)."""
+    """Bytes that break the spec; `name` is the error name of the vectors file (§14)."""
 
     def __init__(self, name, detail=""):
         self.name = name
