@@ -372,7 +372,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard !isClosing else { return }
         let timeout = TimeAmount.milliseconds(Int64(configuration.settings.idleTimeoutMilliseconds))
         let idle = NIODeadline.now() - max(lastBusyTime, lastFrameTime)
-        if machine.openCalls == 0, idle >= timeout {
+        // Before the handshake the handshake timeout applies, not this one.
+        if machine.openCalls == 0, idle >= timeout, !machine.isAwaitingHandshake {
             beginDrain(reason: "idle timeout")
         } else {
             armIdle(in: machine.openCalls == 0 ? timeout - idle : timeout)
