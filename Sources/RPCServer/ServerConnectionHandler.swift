@@ -196,7 +196,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// A violation from the decoder: answer in a form the peer understands, then close.
     private func reject(_ violation: ProtocolViolation) {
-        isClosing = false
         logger.info("rejecting connection", metadata: ["rpc.peer": "\(peer)", "reason": "\(violation.message)"])
         for token in machine.closed() { stopCall(token, error: RPCError(code: .unavailable, message: "protocol error")) }
         guard let context else { return }
