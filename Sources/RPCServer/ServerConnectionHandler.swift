@@ -375,7 +375,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if machine.openCalls == 0, idle >= timeout, !machine.isAwaitingHandshake {
             beginDrain(reason: "idle timeout")
         } else {
-            armIdle(in: machine.openCalls == 0 ? timeout - idle : timeout)
+            armIdle(in: max(.milliseconds(10), machine.openCalls == 0 ? timeout - idle : timeout))
         }
     }
 }
