@@ -240,12 +240,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         switch call.method.handler {
         case .unary(let handler):
             let request = call.message ?? ByteBuffer()
-            runtime.task = Task {
+            let run: @Sendable () async -> Void = {
                 let completion = await HandlerOutcome.completion(of: callContext, logger: logger) {
                     .message(try await chain.run(callContext) { try await handler(request, $0) })
                 }
                 eventLoop.execute { loopBound.value.finish(token, completion) }
             }
+            runtime.task = configuration.startsUnaryHandlersOnEventLoop ? Task.immediate(operation: run) : Task(operation: run)
         case .streaming(let handler):
             let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
             if let message = call.message { continuation.yield(message) }

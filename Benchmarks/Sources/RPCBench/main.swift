@@ -136,6 +136,7 @@ case "serve-rpc":
     var configuration = RPCServer.Configuration()
     configuration.port = port
     configuration.settings.maxConcurrentCalls = 1024
+    configuration.startsUnaryHandlersOnEventLoop = arguments.contains("--inline")
     let server = try RPCServer(configuration: configuration, methods: [
         ServerMethod(descriptor: noop, handler: .unary { request, _ in request }),
     ])
