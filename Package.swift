@@ -91,7 +91,6 @@ let package = Package(
                 "RPCCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -107,12 +106,19 @@ let package = Package(
             dependencies: ["RPCServer", "RPCEchoService", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        // libFuzzer target for the frame decoder (fuzz build), corpus replayer (normal build).
+        .executableTarget(
+            name: "frame-decoder-fuzz",
+            dependencies: ["RPCCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "RPCIntegrationTests",
             dependencies: [
                 "RPCCore", "RPCServer", "RPCClient", "RPCEchoService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

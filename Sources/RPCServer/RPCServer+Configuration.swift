@@ -29,6 +29,11 @@ extension RPCServer {
         /// Queued outbound bytes above which the server stops reading from a connection until its
         /// writes drain. Default 1 MiB (resumes at a quarter of it).
         public var writeBufferHighWaterMark: Int = 1024 * 1024
+        /// Starts unary handlers on the connection's event-loop thread (`Task.immediate`) instead of
+        /// the global executor, so a handler that answers without suspending costs no thread hop.
+        /// Only for handlers that do no heavy work before their first `await`: until then they hold
+        /// the event loop and delay every other connection on it. Default false.
+        public var startsUnaryHandlersOnEventLoop = false
         /// Event-loop threads; default: NIO's singleton group (one per core).
         public var eventLoopGroup: (any EventLoopGroup)?
 

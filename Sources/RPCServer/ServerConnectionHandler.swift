@@ -196,7 +196,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// A violation from the decoder: answer in a form the peer understands, then close.
     private func reject(_ violation: ProtocolViolation) {
-        isClosing = false
         logger.info("rejecting connection", metadata: ["rpc.peer": "\(peer)", "reason": "\(violation.message)"])
         for token in machine.closed() { stopCall(token, error: RPCError(code: .unavailable, message: "protocol error")) }
         guard let context else { return }
@@ -241,12 +240,13 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         switch call.method.handler {
         case .unary(let handler):
             let request = call.message ?? ByteBuffer()
-            runtime.task = Task {
+            let run: @Sendable () async -> Void = {
                 let completion = await HandlerOutcome.completion(of: callContext, logger: logger) {
                     .message(try await chain.run(callContext) { try await handler(request, $0) })
                 }
                 eventLoop.execute { loopBound.value.finish(token, completion) }
             }
+            runtime.task = configuration.startsUnaryHandlersOnEventLoop ? Task.immediate(operation: run) : Task(operation: run)
         case .streaming(let handler):
             let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
             if let message = call.message { continuation.yield(message) }
@@ -352,7 +352,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard !isClosing else { return }
         let interval = TimeAmount.milliseconds(Int64(configuration.settings.keepaliveTimeMilliseconds))
         let silence = NIODeadline.now() - lastFrameTime
-        if silence >= interval + configuration.keepaliveTimeout {
+        if machine.isAwaitingHandshake {
+            // The handshake timeout governs until then, and SETTINGS must be the first frame sent.
+            armKeepalive(in: interval)
+        } else if silence >= interval + configuration.keepaliveTimeout {
             write([.goAway(.timeout, message: "keepalive timeout: no frame for \(silence.nanoseconds / 1_000_000) ms")])
         } else if silence >= interval {
             write([.ping(UInt64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds))])
@@ -372,10 +375,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard !isClosing else { return }
         let timeout = TimeAmount.milliseconds(Int64(configuration.settings.idleTimeoutMilliseconds))
         let idle = NIODeadline.now() - max(lastBusyTime, lastFrameTime)
-        if machine.openCalls == 0, idle >= timeout {
+        // Before the handshake the handshake timeout applies, not this one.
+        if machine.openCalls == 0, idle >= timeout, !machine.isAwaitingHandshake {
             beginDrain(reason: "idle timeout")
         } else {
-            armIdle(in: machine.openCalls == 0 ? timeout - idle : timeout)
+            armIdle(in: max(.milliseconds(10), machine.openCalls == 0 ? timeout - idle : timeout))
         }
     }
 }

@@ -57,6 +57,24 @@ import Testing
         }
     }
 
+    @Test func handlersStartedOnTheEventLoopAnswerAndSuspendingOnesDoNotBlockIt() async throws {
+        try await withEchoServer(configure: { $0.startsUnaryHandlersOnEventLoop = true }) { address, service, _ in
+            let connection = try await ClientConnection.connect(to: address)
+            let slow = Task {
+                try await connection.unary(EchoService.slow, request: payload(60_000), options: CallOptions())
+            }
+            try await eventually { service.started == 1 }
+            for index in 0..<20 as Range<UInt32> {
+                let response = try await connection.unary(EchoService.unary, request: payload(index), options: CallOptions())
+                #expect(value(response) == index)
+            }
+            slow.cancel()
+            _ = await slow.result
+            try await eventually { service.cancellations == 1 }
+            await connection.close()
+        }
+    }
+
     @Test func deadlineExceededStopsTheHandler() async throws {
         try await withEchoServer { address, service, _ in
             let connection = try await ClientConnection.connect(to: address)
