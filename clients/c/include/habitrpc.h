@@ -188,7 +188,8 @@ void hrpc_conn_shutdown(hrpc_conn *conn);
 
 /* ---- blocking API (loops over the core above) ---------------------------------------------------- */
 
-/* Connects and waits until the server's SETTINGS arrive, at most timeout_ms. */
+/* Connects and waits until the server's SETTINGS arrive, at most timeout_ms. On failure *out is NULL, or
+ * the failed connection: read hrpc_conn_error(*out), then hrpc_conn_free(*out). */
 hrpc_err hrpc_connect(const char *host, uint16_t port, const hrpc_conn_options *options, uint32_t timeout_ms,
                       hrpc_conn **out);
 /* Drives the connection until at least one call completes or timeout_ms passes (-1 = no limit). */

@@ -46,6 +46,7 @@ static hrpc_err drive_once(hrpc_conn *conn, int wait_ms) {
 hrpc_err hrpc_connect(const char *host, uint16_t port, const hrpc_conn_options *options, uint32_t timeout_ms,
                       hrpc_conn **out) {
     hrpc_conn *conn;
+    *out = NULL;
     hrpc_err err = hrpc_conn_open(host, port, options, &conn);
     if (err != HRPC_OK) return err;
     int64_t deadline = now_ms() + timeout_ms;
@@ -53,14 +54,10 @@ hrpc_err hrpc_connect(const char *host, uint16_t port, const hrpc_conn_options *
         int left = remaining_ms(deadline);
         err = left == 0 ? HRPC_ERR_TIMEOUT : drive_once(conn, left);
         if (err == HRPC_OK && hrpc_conn_is_closed(conn)) err = HRPC_ERR_CLOSED;
-        if (err != HRPC_OK) {
-            if (hrpc_conn_error(conn)[0] != '\0') fprintf(stderr, "habitrpc: %s\n", hrpc_conn_error(conn));
-            hrpc_conn_free(conn);
-            return err;
-        }
+        if (err != HRPC_OK) break;
     }
     *out = conn;
-    return HRPC_OK;
+    return err;
 }
 
 hrpc_err hrpc_conn_wait(hrpc_conn *conn, int timeout_ms) {
