@@ -1,0 +1,426 @@
+import Logging
+import NIOCore
+import RPCCore
+
+/// One server connection on its event loop: decodes frames, feeds ``ServerConnectionStateMachine``,
+/// and executes its actions (start handlers, write frames, cancel, close).
+///
+/// Handlers run in tasks; their results come back to the event loop through `execute`. Writes made
+/// while reading are flushed once in `channelReadComplete`; writes from finished handlers share one
+/// flush per event-loop tick.
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What the handler keeps per call beyond the state machine: the task and its plumbing.
+    struct CallRuntime {
+        var task: Task<Void, Never>?
+        var deadline: Scheduled<Void>?
+        var inbound: AsyncThrowingStream<ByteBuffer, any Error>.Continuation?
+        var blockedWriters: [(ByteBuffer, CheckedContinuation<Void, any Error>)] = []
+    }
+
+    private var machine: ServerConnectionStateMachine
+    private var processor: NIOSingleStepByteToMessageProcessor<FrameDecoder>
+    private let configuration: RPCServer.Configuration
+    private let interceptors: InterceptorChain
+    private let logger: Logger
+    private let onDrainRequest: DrainRegistration
+    private var calls: [ServerConnectionStateMachine.CallToken: CallRuntime] = [:]
+    private var context: ChannelHandlerContext?
+    private var peer = "unknown"
+    private var isReading = false
+    private var needsFlush = false
+    private var isFlushScheduled = false
+    private var isClosing = false
+    private var lastFrameTime = NIODeadline.now()
+    private var lastBusyTime = NIODeadline.now()
+    private var timers: [Scheduled<Void>] = []
+    private var keepaliveTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+
+    init(router: MethodRouter, configuration: RPCServer.Configuration, interceptors: InterceptorChain, logger: Logger,
+         drainRegistration: DrainRegistration) {
+        self.machine = ServerConnectionStateMachine(router: router, settings: configuration.settings,
+                                                    memoryBudget: configuration.memoryBudgetPerConnection)
+        self.processor = NIOSingleStepByteToMessageProcessor(
+            FrameDecoder(maxFrameSize: configuration.settings.maxFrameSize, expectsPreface: true))
+        self.configuration = configuration
+        self.interceptors = interceptors
+        self.logger = logger
+        self.onDrainRequest = drainRegistration
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        onDrainRequest.register { eventLoop.execute { loopBound.value.beginDrain(reason: "server shutting down") } }
+        timers.append(eventLoop.scheduleTask(in: configuration.handshakeTimeout) {
+            loopBound.value.handshakeTimedOut()
+        })
+        if let age = configuration.maxConnectionAge {
+            timers.append(eventLoop.scheduleTask(in: age) { loopBound.value.beginDrain(reason: "max connection age reached") })
+        }
+        armKeepalive(in: .milliseconds(Int64(configuration.settings.keepaliveTimeMilliseconds)))
+        armIdle(in: .milliseconds(Int64(configuration.settings.idleTimeoutMilliseconds)))
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isClosing else { return }
+        isReading = true
+        lastFrameTime = .now()
+        let buffer = unwrapInboundIn(data)
+        do {
+            try processor.process(buffer: buffer) { event in
+                guard !self.isClosing else { return }
+                self.execute(self.machine.receive(event, now: self.lastFrameTime))
+            }
+        } catch let violation as ProtocolViolation {
+            reject(violation)
+        } catch {
+            reject(ProtocolViolation(.malformedMeta, .protocolError, "undecodable input"))
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        isReading = false
+        flushIfNeeded()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // Backpressure: a peer that does not read its responses stops being read.
+        let isWritable = context.channel.isWritable
+        context.channel.setOption(ChannelOptions.autoRead, value: isWritable).whenFailure { _ in }
+        if isWritable { context.read() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isClosing = true
+        for token in machine.closed() { stopCall(token, error: RPCError(code: .unavailable, message: "connection closed")) }
+        for token in Array(calls.keys) { stopCall(token, error: RPCError(code: .unavailable, message: "connection closed")) }
+        for timer in timers { timer.cancel() }
+        keepaliveTimer?.cancel()
+        idleTimer?.cancel()
+        timers.removeAll()
+        onDrainRequest.unregister()
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["rpc.peer": "\(peer)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Actions
+
+    private func execute(_ action: ServerConnectionStateMachine.Action) {
+        switch action {
+        case .none:
+            return
+        case .send(let frames):
+            write(frames)
+        case .start(let call):
+            start(call)
+        case .deliver(let token, let message, let isEndStream):
+            guard let inbound = calls[token]?.inbound else { return }
+            if let message { inbound.yield(message) }
+            if isEndStream { inbound.finish() }
+        case .cancel(let token, let frames):
+            stopCall(token, error: RPCError(code: .cancelled, message: "call was answered"))
+            write(frames)
+        case .creditAvailable(let token):
+            releaseWriters(token)
+        case .close(let goAway, let tokens):
+            for token in tokens { stopCall(token, error: RPCError(code: .unavailable, message: "connection closing")) }
+            if let goAway {
+                if case .goAway(let error, let message) = goAway {
+                    logger.info("closing connection", metadata: ["rpc.peer": "\(peer)", "goaway": "\(error)", "reason": "\(message)"])
+                }
+                write([goAway])
+            } else {
+                close()
+            }
+        case .closeGracefully:
+            write([.goAway(.noError, message: "drained")])
+        }
+        noteBusyState()
+    }
+
+    /// Writes frames; a GOAWAY among them closes the connection once flushed.
+    private func write(_ frames: [Frame]) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        var closesAfter = false
+        for frame in frames {
+            frame.encode(into: &buffer)
+            if case .goAway = frame { closesAfter = true }
+        }
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+        if closesAfter {
+            isClosing = true
+            flushIfNeeded()
+            close()
+        } else if !isReading {
+            scheduleFlush()
+        }
+    }
+
+    private func scheduleFlush() {
+        guard !isFlushScheduled, let context else { return }
+        isFlushScheduled = true
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            loopBound.value.isFlushScheduled = false
+            loopBound.value.flushIfNeeded()
+        }
+    }
+
+    private func flushIfNeeded() {
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    private func close() {
+        guard let context else { return }
+        isClosing = true
+        context.close(mode: .all, promise: nil)
+    }
+
+    /// A violation from the decoder: answer in a form the peer understands, then close.
+    private func reject(_ violation: ProtocolViolation) {
+        isClosing = false
+        logger.info("rejecting connection", metadata: ["rpc.peer": "\(peer)", "reason": "\(violation.message)"])
+        for token in machine.closed() { stopCall(token, error: RPCError(code: .unavailable, message: "protocol error")) }
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        switch violation.kind {
+        case .badPrefaceHTTP:
+            let body = "This port speaks HabitRPC, not HTTP. Expected the preface 48 52 50 43 01 00 00 00 (see docs/PROTOCOL.md).\n"
+            buffer.writeString("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        case .badPrefaceTLS:
+            buffer.writeBytes([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46])
+        case .unsupportedVersion:
+            Frame.settings(configuration.settings.entries).encode(into: &buffer)
+            Frame.goAway(violation.goAwayError, message: violation.message).encode(into: &buffer)
+        default:
+            Frame.goAway(violation.goAwayError, message: violation.message).encode(into: &buffer)
+        }
+        isClosing = true
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        close()
+    }
+
+    // MARK: Calls
+
+    private func start(_ call: ServerConnectionStateMachine.StartedCall) {
+        guard let context else { return }
+        let eventLoop = context.eventLoop
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        let token = call.token
+        var runtime = CallRuntime()
+        var deadline: ContinuousClock.Instant?
+        if call.head.timeoutMicroseconds > 0 {
+            let timeout = Int64(clamping: call.head.timeoutMicroseconds)
+            deadline = ContinuousClock.now.advanced(by: .microseconds(timeout))
+            runtime.deadline = eventLoop.scheduleTask(in: .microseconds(timeout)) {
+                loopBound.value.execute(loopBound.value.machine.deadlineExceeded(token))
+            }
+        }
+        let callContext = ServerCallContext(descriptor: call.method.descriptor, metadata: call.head.metadata,
+                                            deadline: deadline, peer: peer, callID: token.callID)
+        let chain = interceptors
+        let logger = logger
+        switch call.method.handler {
+        case .unary(let handler):
+            let request = call.message ?? ByteBuffer()
+            runtime.task = Task {
+                let completion = await HandlerOutcome.completion(of: callContext, logger: logger) {
+                    .message(try await chain.run(callContext) { try await handler(request, $0) })
+                }
+                eventLoop.execute { loopBound.value.finish(token, completion) }
+            }
+        case .streaming(let handler):
+            let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+            if let message = call.message { continuation.yield(message) }
+            if call.isEndStream { continuation.finish() }
+            runtime.inbound = continuation
+            let requests = RPCAsyncSequence(wrapping: ConsumptionReportingSequence(base: stream) { size in
+                eventLoop.execute { loopBound.value.execute(loopBound.value.machine.messageConsumed(token, size: size)) }
+            })
+            let writer = RPCWriter<ByteBuffer> { message in
+                try await withCheckedThrowingContinuation { continuation in
+                    eventLoop.execute { loopBound.value.writeMessage(token, message, continuation) }
+                }
+            }
+            runtime.task = Task {
+                let completion = await HandlerOutcome.completion(of: callContext, logger: logger) {
+                    try await chain.run(callContext) { try await handler(requests, writer, $0) }
+                    return .noMessage
+                }
+                eventLoop.execute { loopBound.value.finish(token, completion) }
+            }
+        }
+        calls[token] = runtime
+    }
+
+    private func finish(_ token: ServerConnectionStateMachine.CallToken, _ completion: ServerConnectionStateMachine.Completion) {
+        let runtime = calls.removeValue(forKey: token)
+        runtime?.deadline?.cancel()
+        for (_, writer) in runtime?.blockedWriters ?? [] { writer.resume(throwing: CancellationError()) }
+        execute(machine.complete(token, with: completion))
+    }
+
+    /// Cancels a call's task, timer, inbound stream and blocked writers.
+    private func stopCall(_ token: ServerConnectionStateMachine.CallToken, error: RPCError) {
+        guard let runtime = calls.removeValue(forKey: token) else { return }
+        runtime.task?.cancel()
+        runtime.deadline?.cancel()
+        runtime.inbound?.finish(throwing: error)
+        for (_, writer) in runtime.blockedWriters { writer.resume(throwing: error) }
+    }
+
+    private func writeMessage(
+        _ token: ServerConnectionStateMachine.CallToken, _ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>
+    ) {
+        switch machine.takeSendCredit(token) {
+        case true?:
+            write([.data(callID: token.callID, message: message, endStream: false)])
+            continuation.resume()
+        case false?:
+            calls[token]?.blockedWriters.append((message, continuation))
+        case nil:
+            continuation.resume(throwing: RPCError(code: .cancelled, message: "the call has ended"))
+        }
+    }
+
+    private func releaseWriters(_ token: ServerConnectionStateMachine.CallToken) {
+        while let (message, continuation) = calls[token]?.blockedWriters.first, machine.takeSendCredit(token) == true {
+            calls[token]?.blockedWriters.removeFirst()
+            write([.data(callID: token.callID, message: message, endStream: false)])
+            continuation.resume()
+        }
+    }
+
+    // MARK: Timers and drain
+
+    private func handshakeTimedOut() {
+        guard machine.isAwaitingHandshake, !isClosing else { return }
+        logger.info("handshake timeout", metadata: ["rpc.peer": "\(peer)"])
+        write([.goAway(.timeout, message: "no preface and SETTINGS within \(configuration.handshakeTimeout)")])
+    }
+
+    /// Starts a drain; calls get the grace period to finish, then are answered UNAVAILABLE.
+    func beginDrain(reason: String) {
+        guard !isClosing, let context else { return }
+        if machine.isAwaitingHandshake {
+            write([.goAway(.noError, message: reason)])
+            return
+        }
+        execute(machine.startDrain())
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timers.append(context.eventLoop.scheduleTask(in: configuration.drainGracePeriod) {
+            loopBound.value.drainGraceExpired(reason: reason)
+        })
+    }
+
+    private func drainGraceExpired(reason: String) {
+        guard !isClosing else { return }
+        let (frames, tokens) = machine.forceClose(reason: reason)
+        for token in tokens { stopCall(token, error: RPCError(code: .unavailable, message: reason)) }
+        write(frames)
+    }
+
+    private func noteBusyState() {
+        if machine.openCalls > 0 { lastBusyTime = .now() }
+    }
+
+    private func armKeepalive(in delay: TimeAmount) {
+        guard delay.nanoseconds > 0, let context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        keepaliveTimer = context.eventLoop.scheduleTask(in: delay) { loopBound.value.keepaliveFired() }
+    }
+
+    private func keepaliveFired() {
+        guard !isClosing else { return }
+        let interval = TimeAmount.milliseconds(Int64(configuration.settings.keepaliveTimeMilliseconds))
+        let silence = NIODeadline.now() - lastFrameTime
+        if silence >= interval + configuration.keepaliveTimeout {
+            write([.goAway(.timeout, message: "keepalive timeout: no frame for \(silence.nanoseconds / 1_000_000) ms")])
+        } else if silence >= interval {
+            write([.ping(UInt64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds))])
+            armKeepalive(in: configuration.keepaliveTimeout)
+        } else {
+            armKeepalive(in: interval - silence)
+        }
+    }
+
+    private func armIdle(in delay: TimeAmount) {
+        guard delay.nanoseconds > 0, let context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: delay) { loopBound.value.idleFired() }
+    }
+
+    private func idleFired() {
+        guard !isClosing else { return }
+        let timeout = TimeAmount.milliseconds(Int64(configuration.settings.idleTimeoutMilliseconds))
+        let idle = NIODeadline.now() - max(lastBusyTime, lastFrameTime)
+        if machine.openCalls == 0, idle >= timeout {
+            beginDrain(reason: "idle timeout")
+        } else {
+            armIdle(in: machine.openCalls == 0 ? timeout - idle : timeout)
+        }
+    }
+}
+
+/// Reports each element's size as the handler takes it, so the connection can return credit.
+struct ConsumptionReportingSequence: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    typealias Failure = any Error
+    let base: AsyncThrowingStream<ByteBuffer, any Error>
+    let onConsume: @Sendable (Int) -> Void
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
+        let onConsume: @Sendable (Int) -> Void
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let element = try await base.next() else { return nil }
+            onConsume(element.readableBytes)
+            return element
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), onConsume: onConsume) }
+}
+
+/// Turns what a handler did into the call's completion.
+enum HandlerOutcome {
+    /// Runs a handler and turns its outcome into the call's completion.
+    static func completion(
+        of context: ServerCallContext, logger: Logger,
+        _ body: () async throws -> ServerConnectionStateMachine.Completion
+    ) async -> ServerConnectionStateMachine.Completion {
+        do {
+            return try await body()
+        } catch {
+            return .error(status(for: error, method: context.descriptor, logger: logger))
+        }
+    }
+
+    /// The status a handler's error becomes: an ``RPCError`` as it is, anything else INTERNAL
+    /// without details (they go to the log only).
+    static func status(for error: any Error, method: MethodDescriptor, logger: Logger) -> RPCError {
+        if let error = error as? RPCError { return error }
+        if error is CancellationError { return RPCError(code: .cancelled, message: "cancelled") }
+        logger.error("handler failed", metadata: ["rpc.method": "\(method)", "error": "\(error)"])
+        return RPCError(code: .internalError, message: "internal error")
+    }
+}
