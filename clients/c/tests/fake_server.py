@@ -1,19 +1,18 @@
 #!/usr/bin/env python3
-"""A small HabitRPC v1 server written from docs/PROTOCOL.md, for the C client's loopback test until a
-runnable habit-server exists. Listens on 127.0.0.1 port 0 and prints "PORT <n>" once ready.
+"""A small HabitRPC v1 server written from docs/PROTOCOL.md alone, for the C client's loopback test: a second,
+independent server beside the Swift rpc-echo-server (both run the same test). Listens on
+127.0.0.1 port 0 and prints "listening on <port>" once ready; SIGTERM drains every connection (DRAIN, wait
+for DRAIN_ACK and no open call, GOAWAY NO_ERROR) and exits.
 
-Test methods (package test.Echo):
-  Unary  echoes the request message; echoes request metadata back as trailing metadata
-  Slow   sleeps the milliseconds written in ASCII at the start of the request ("30" or "30-anything"),
-         then echoes the request; honours
-         timeout_us (DEADLINE_EXCEEDED) and CANCEL (CANCELLED)
-  Ping   sends the client a PING, waits for the matching PONG, answers with the 8 bytes
-  Big    answers with a message of the size written in ASCII in the request
-  Drain  answers OK, then drains the connection (DRAIN, wait for DRAIN_ACK and no open call, GOAWAY)
+Methods of test.Echo, with rpc-echo-server's payload conventions:
+  Unary  echoes the request message
+  Slow   sleeps the u32 (big-endian) milliseconds of the request, then echoes it; honours timeout_us
+         (DEADLINE_EXCEEDED) and CANCEL (CANCELLED)
+  Fail   answers NOT_FOUND with the request's text as the status message
 Any other method: UNIMPLEMENTED + NOT_PROCESSED.
 """
 import asyncio
-import os
+import signal
 import struct
 import sys
 
@@ -30,7 +29,8 @@ def fnv1a(name):
     return h
 
 
-METHODS = {fnv1a("/test.Echo/" + m): m for m in ("Unary", "Slow", "Ping", "Big", "Drain")}
+METHODS = {fnv1a("/test.Echo/" + m): m for m in ("Unary", "Slow", "Fail")}
+CONNECTIONS = set()
 
 
 def frame(call_id, ftype, flags=0, meta=b"", payload=b""):
@@ -52,7 +52,6 @@ class Connection:
     def __init__(self, reader, writer):
         self.reader, self.writer = reader, writer
         self.calls = {}  # call id -> asyncio.Task
-        self.pongs = {}  # ping data -> Future
         self.drain_acked = asyncio.Event()
         self.draining = False
 
@@ -102,14 +101,13 @@ class Connection:
                 raise ProtocolError("REQUEST meta too short")
             method_id, timeout_us, name_len = struct.unpack(">IQH", meta[:14])
             name = meta[14:14 + name_len].decode()
-            metadata = meta[14 + name_len:]
             method = METHODS.get(method_id) or METHODS.get(fnv1a(name)) if (method_id or name) else None
             message = None if flags & NO_MESSAGE else payload
             if method is None:
                 self.send(response(call_id, 12, status="unknown method id 0x%08x name '%s'" % (method_id, name),
                                    not_processed=True))
                 return
-            task = asyncio.ensure_future(self.serve(call_id, method, timeout_us, metadata, message))
+            task = asyncio.ensure_future(self.serve(call_id, method, timeout_us, message))
             self.calls[call_id] = task
         elif ftype == CANCEL:
             task = self.calls.get(call_id)
@@ -119,23 +117,19 @@ class Connection:
             if len(payload) != 8:
                 raise ProtocolError("PING length")
             self.send(frame(0, PONG, 0, b"", payload))
-        elif ftype == PONG:
-            future = self.pongs.pop(bytes(payload), None)
-            if future is not None:
-                future.set_result(True)
         elif ftype == DRAIN_ACK:
             self.drain_acked.set()
         elif ftype == GOAWAY:
             self.writer.close()
-        elif ftype in (DATA, CREDIT):
+        elif ftype in (DATA, CREDIT, PONG):
             pass
         elif ftype < 0x80:
             raise ProtocolError("frame type 0x%02x not expected from a client" % ftype)
 
-    async def serve(self, call_id, method, timeout_us, metadata, message):
+    async def serve(self, call_id, method, timeout_us, message):
         try:
             budget = timeout_us / 1e6 if timeout_us else None
-            result = await asyncio.wait_for(self.handler(method, metadata, message), budget)
+            result = await asyncio.wait_for(self.handler(method, message), budget)
             self.send(result(call_id))
         except asyncio.TimeoutError:
             self.send(response(call_id, 4, status="deadline exceeded"))
@@ -145,25 +139,16 @@ class Connection:
             self.send(response(call_id, 13, status="handler failed: %s" % type(error).__name__))
         finally:
             self.calls.pop(call_id, None)
-        if method == "Drain":
-            asyncio.ensure_future(self.drain())
 
-    async def handler(self, method, metadata, message):
+    async def handler(self, method, message):
         if method == "Unary":
-            return lambda cid: response(cid, 0, message, trailers=metadata)
-        if method == "Slow":
-            await asyncio.sleep(int(message.split(b"-")[0]) / 1000)
             return lambda cid: response(cid, 0, message)
-        if method == "Ping":
-            data = os.urandom(8)
-            future = asyncio.get_running_loop().create_future()
-            self.pongs[data] = future
-            self.send(frame(0, PING, 0, b"", data))
-            await future
-            return lambda cid: response(cid, 0, data)
-        if method == "Big":
-            return lambda cid: response(cid, 0, b"x" * int(message.decode()))
-        return lambda cid: response(cid, 0, b"")
+        if method == "Slow":
+            await asyncio.sleep(struct.unpack(">I", message[:4])[0] / 1000)
+            return lambda cid: response(cid, 0, message)
+        if method == "Fail":
+            return lambda cid: response(cid, 5, status=message.decode(errors="replace"))
+        raise ValueError(method)
 
     async def drain(self):
         if self.draining:
@@ -178,15 +163,22 @@ class Connection:
 
 async def main():
     async def on_client(reader, writer):
+        connection = Connection(reader, writer)
+        CONNECTIONS.add(connection)
         try:
-            await Connection(reader, writer).run()
+            await connection.run()
         finally:
+            CONNECTIONS.discard(connection)
             writer.close()
 
     server = await asyncio.start_server(on_client, "127.0.0.1", 0)
-    print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print("listening on %d" % server.sockets[0].getsockname()[1], flush=True)
     async with server:
-        await server.serve_forever()
+        await stop.wait()
+        server.close()
+        await asyncio.wait_for(asyncio.gather(*(c.drain() for c in list(CONNECTIONS))), 10)
 
 
 if __name__ == "__main__":
