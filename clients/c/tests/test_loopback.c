@@ -10,22 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "habitrpc.h"
 #include "habit/v1/health.pb-c.h"
 
-static int passed, failed;
 static const char *host;
 static uint16_t port;
-
-#define CHECK(cond, what)                                                                                   \
-    do {                                                                                                    \
-        if (cond) {                                                                                         \
-            passed++;                                                                                       \
-        } else {                                                                                            \
-            failed++;                                                                                       \
-            printf("FAIL %s:%d %s: %s\n", __FILE__, __LINE__, __func__, what);                             \
-        }                                                                                                   \
-    } while (0)
 
 static hrpc_conn *connect_or_die(const hrpc_conn_options *options) {
     hrpc_conn *conn = NULL;
@@ -266,6 +256,5 @@ int main(int argc, char **argv) {
     test_oversized_response();
     test_protobuf_message_call();
     test_drain();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return check_report();
 }

@@ -8,19 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "wire.h"
-
-static int passed, failed;
-
-#define CHECK(cond, what)                                                                                   \
-    do {                                                                                                    \
-        if (cond) {                                                                                         \
-            passed++;                                                                                       \
-        } else {                                                                                            \
-            failed++;                                                                                       \
-            printf("FAIL %s:%d %s: %s\n", __FILE__, __LINE__, __func__, what);                             \
-        }                                                                                                   \
-    } while (0)
 
 /* Frames a test server would send are built with the library's own encoder. */
 static void put_settings(hrpc_buffer *b) {
@@ -381,6 +370,5 @@ int main(void) {
     test_oversized();
     test_connection_rules();
     test_many_calls_table_growth();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return check_report();
 }
