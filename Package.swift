@@ -69,6 +69,12 @@ let package = Package(
             dependencies: ["RPCServer", "RPCEchoService", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        // libFuzzer target for the frame decoder (fuzz build), corpus replayer (normal build).
+        .executableTarget(
+            name: "frame-decoder-fuzz",
+            dependencies: ["RPCCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "RPCIntegrationTests",
             dependencies: [

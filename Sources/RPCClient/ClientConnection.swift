@@ -137,7 +137,14 @@ public final class ClientConnection: RPCClientTransport, Sendable {
                         eventLoop.execute { handler.value.send(callID: callID, message: nil, continuation: sent) }
                     }
                 }
-                let result = try await responses(responseSequence)
+                let result: Result
+                do {
+                    result = try await responses(responseSequence)
+                } catch {
+                    // The reader gave up (or the call failed): make sure the server stops too.
+                    eventLoop.execute { handler.value.abandon(callID: callID) }
+                    throw error
+                }
                 eventLoop.execute { handler.value.abandon(callID: callID) }
                 group.cancelAll()
                 while let next = await group.nextResult() {

@@ -196,7 +196,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     /// A violation from the decoder: answer in a form the peer understands, then close.
     private func reject(_ violation: ProtocolViolation) {
-        isClosing = false
         logger.info("rejecting connection", metadata: ["rpc.peer": "\(peer)", "reason": "\(violation.message)"])
         for token in machine.closed() { stopCall(token, error: RPCError(code: .unavailable, message: "protocol error")) }
         guard let context else { return }
@@ -372,10 +371,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard !isClosing else { return }
         let timeout = TimeAmount.milliseconds(Int64(configuration.settings.idleTimeoutMilliseconds))
         let idle = NIODeadline.now() - max(lastBusyTime, lastFrameTime)
-        if machine.openCalls == 0, idle >= timeout {
+        // Before the handshake the handshake timeout applies, not this one.
+        if machine.openCalls == 0, idle >= timeout, !machine.isAwaitingHandshake {
             beginDrain(reason: "idle timeout")
         } else {
-            armIdle(in: machine.openCalls == 0 ? timeout - idle : timeout)
+            armIdle(in: max(.milliseconds(10), machine.openCalls == 0 ? timeout - idle : timeout))
         }
     }
 }

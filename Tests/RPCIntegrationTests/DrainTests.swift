@@ -122,3 +122,38 @@ import Testing
         }
     }
 }
+
+@Suite struct ReconnectTests {
+    @Test func thePoolReconnectsAfterTheServerRestarts() async throws {
+        var configuration = RPCClient.Configuration(addresses: [])
+        configuration.maxAttempts = 5
+        configuration.initialBackoff = .milliseconds(20)
+        let port = try await withEchoServer { address, _, _ in
+            configuration.addresses = [address]
+            let client = RPCClient(configuration: configuration)
+            let first = try await client.unary(EchoService.unary, request: payload(1), options: CallOptions())
+            #expect(value(first) == 1)
+            await client.close()
+            return address.port ?? 0
+        }
+        let client = RPCClient(configuration: configuration)
+        let refused = await #expect(throws: RPCError.self) {
+            _ = try await client.unary(EchoService.unary, request: payload(2), options: CallOptions())
+        }
+        #expect(refused?.code == .unavailable)
+        #expect(refused?.isNotProcessed == true, "a call that never reached a server is safe to retry")
+        try await withEchoServer(configure: { $0.port = port }) { _, _, _ in
+            // The first attempts may hit the backoff window of the failed slot; retries get through.
+            var answer: UInt32?
+            for _ in 0..<20 where answer == nil {
+                if let response = try? await client.unary(EchoService.unary, request: payload(3), options: CallOptions()) {
+                    answer = value(response)
+                } else {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(answer == 3)
+        }
+        await client.close()
+    }
+}

@@ -1,0 +1,26 @@
+// swift-tools-version: 6.2
+// Benchmarks of the RPC runtime, kept out of the main build: `swift run -c release RPCBench ...`.
+import PackageDescription
+
+let package = Package(
+    name: "HabitRPCBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "HabitRPC", path: "../"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // No-op unary calls over HabitRPC beside a raw length-prefixed SwiftNIO echo of the same bytes.
+        .executableTarget(
+            name: "RPCBench",
+            dependencies: [
+                .product(name: "RPCServer", package: "HabitRPC"),
+                .product(name: "RPCClient", package: "HabitRPC"),
+                .product(name: "RPCCore", package: "HabitRPC"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)
