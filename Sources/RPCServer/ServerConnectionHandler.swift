@@ -351,7 +351,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         guard !isClosing else { return }
         let interval = TimeAmount.milliseconds(Int64(configuration.settings.keepaliveTimeMilliseconds))
         let silence = NIODeadline.now() - lastFrameTime
-        if silence >= interval + configuration.keepaliveTimeout {
+        if machine.isAwaitingHandshake {
+            // The handshake timeout governs until then, and SETTINGS must be the first frame sent.
+            armKeepalive(in: interval)
+        } else if silence >= interval + configuration.keepaliveTimeout {
             write([.goAway(.timeout, message: "keepalive timeout: no frame for \(silence.nanoseconds / 1_000_000) ms")])
         } else if silence >= interval {
             write([.ping(UInt64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds))])

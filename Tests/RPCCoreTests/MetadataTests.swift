@@ -17,6 +17,22 @@ import Testing
     }
 }
 
+@Suite struct MetadataWireTests {
+    @Test func invalidEntriesAreRejectedForSendingAndLeftOutOfStatuses() throws {
+        var metadata: Metadata = ["retry-after-ms": .text("100")]
+        metadata.add("bad key", "x")
+        metadata.add("hrpc-internal", "y")
+        #expect(throws: RPCError.self) { try metadata.validateForWire() }
+        let status = ResponseStatus(RPCError(code: .unavailable, message: "later", metadata: metadata))
+        #expect(Array(status.metadata) == [Metadata.Entry(key: "retry-after-ms", value: .text("100"))])
+        try status.metadata.validateForWire()
+        let frame = Frame.response(callID: 1, status, isNotProcessed: false, message: nil)
+        var bytes = frame.encoded()
+        var decoder = FrameDecoder(maxFrameSize: 1 << 20, expectsPreface: false)
+        #expect(try decoder.decodeNext(&bytes) == .frame(frame))
+    }
+}
+
 @Suite struct RPCErrorCodeTests {
     @Test func wireValuesMatchGRPC() {
         #expect(RPCError.Code.cancelled.rawValue == 1)

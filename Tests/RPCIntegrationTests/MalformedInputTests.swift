@@ -143,4 +143,37 @@ import Testing
             #expect(reply.last == .goAway(.protocolError, message: "CREDIT increment 0"))
         }
     }
+
+    @Test func aPeerThatStopsAnsweringIsPingedThenClosed() async throws {
+        try await withEchoServer(configure: {
+            $0.settings.keepaliveTimeMilliseconds = 200
+            $0.keepaliveTimeout = .milliseconds(300)
+        }) { address, _, _ in
+            let session = try await RawSession.open(address)
+            try await session.send(clientOpening())
+            let all = try frames(in: try await session.waitForClose())
+            #expect(all.contains { $0.type == .ping })
+            #expect(all.last?.type == .goAway)
+            if case .goAway(let error, _)? = all.last { #expect(error == .timeout) }
+            await session.close()
+        }
+    }
+
+    @Test func requestsOverTheMemoryBudgetAreRefusedAsNotProcessed() async throws {
+        try await withEchoServer(configure: { $0.memoryBudgetPerConnection = 1_000 }) { address, _, _ in
+            var held = payload(2_000)
+            held.writeRepeatingByte(1, count: 700)
+            let first = Frame.request(callID: 1, RequestHead(methodID: EchoService.slow.id), message: held, endStream: true)
+            let second = Frame.request(callID: 3, RequestHead(methodID: EchoService.slow.id), message: held, endStream: true)
+            let received = try await rawExchangeUntil(address, clientOpening() + first.bytes + second.bytes, responses: 2)
+            let responses = received.filter { $0.type == .response }
+            guard case .response(3, let status, true, nil)? = responses.first else {
+                Issue.record("the second call was not refused first: \(responses)")
+                return
+            }
+            #expect(status.code == RPCError.Code.resourceExhausted.rawValue)
+            #expect(status.message.contains("1000"))
+            #expect(responses.last == .response(callID: 1, .ok, isNotProcessed: false, message: held))
+        }
+    }
 }

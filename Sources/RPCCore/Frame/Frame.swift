@@ -91,9 +91,9 @@ public struct ResponseStatus: Sendable, Hashable {
     /// The OK status with no message or metadata.
     public static let ok = ResponseStatus(code: 0)
 
-    /// The status of `error`.
+    /// The status of `error`; metadata entries that cannot be sent are left out.
     public init(_ error: RPCError) {
-        self.init(code: error.code.rawValue, message: error.message, metadata: error.metadata)
+        self.init(code: error.code.rawValue, message: error.message, metadata: error.metadata.wireSafe)
     }
 
     /// The error this status reports, or nil for OK; codes this version does not know become UNKNOWN.

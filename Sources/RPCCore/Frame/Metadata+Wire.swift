@@ -23,6 +23,21 @@ extension Metadata {
         }
     }
 
+    /// The entries that ``validateForWire()`` accepts, so trailing metadata from a handler can never
+    /// produce a frame the peer rejects.
+    public var wireSafe: Metadata {
+        var safe = Metadata()
+        for entry in self where (try? Metadata([entry]).validateForWire()) != nil {
+            safe.add(entry.key, entry.value)
+        }
+        return safe
+    }
+
+    private init(_ entries: [Entry]) {
+        self.init()
+        for entry in entries { add(entry.key, entry.value) }
+    }
+
     /// Keys with this prefix belong to the protocol; receivers drop the ones they do not know.
     public static let reservedPrefix = "hrpc-"
 
