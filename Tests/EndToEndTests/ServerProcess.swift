@@ -1,0 +1,125 @@
+import Foundation
+import HabitAuth
+import NIOCore
+import RPCClient
+import RPCCore
+import Testing
+
+/// The real `habit-server` binary, started on 127.0.0.1 with a free port and a throwaway data directory.
+final class ServerProcess: Sendable {
+    static let secret = "end-to-end-secret-0123456789abcdefgh"
+
+    let process: Process
+    let port: Int
+    let logPath: String
+    let dataDirectory: String
+
+    private init(process: Process, port: Int, logPath: String, dataDirectory: String) {
+        self.process = process
+        self.port = port
+        self.logPath = logPath
+        self.dataDirectory = dataDirectory
+    }
+
+    /// The built binary: `HABIT_SERVER_BINARY`, else next to the test bundle, else `.build/debug`.
+    static func binaryPath() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["HABIT_SERVER_BINARY"] { return path }
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("habit-server").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug/habit-server").path,
+        ]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw ServerProcessError(description: "habit-server binary not found in \(candidates); run swift build")
+        }
+        return found
+    }
+
+    /// Starts the server and waits for its "ready" log line (which carries the bound port).
+    static func start(drainSeconds: Int = 10) async throws -> ServerProcess {
+        let directory = NSTemporaryDirectory() + "habit-e2e-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let logPath = directory + "/server.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binaryPath())
+        process.arguments = [
+            "--host", "127.0.0.1", "--port", "0", "--data-dir", directory + "/data", "--drain-seconds", "\(drainSeconds)",
+        ]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HABIT_") }
+        environment["HABIT_JWT_SECRET"] = secret
+        process.environment = environment
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        for _ in 0..<600 {
+            let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.contains("habit-server ready") }),
+                let range = line.range(of: "port="),
+                let port = Int(line[range.upperBound...].prefix(while: \.isNumber))
+            {
+                return ServerProcess(process: process, port: port, logPath: logPath, dataDirectory: directory)
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        throw ServerProcessError(description: "habit-server did not become ready; its log:\n\(text)")
+    }
+
+    /// A client for the server.
+    func client() throws -> RPCClient {
+        var configuration = RPCClient.Configuration(addresses: [try SocketAddress(ipAddress: "127.0.0.1", port: port)])
+        configuration.maxAttempts = 1
+        return RPCClient(configuration: configuration)
+    }
+
+    /// Sends SIGTERM.
+    func terminate() { kill(process.processIdentifier, SIGTERM) }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit() async throws -> Int32 {
+        for _ in 0..<1200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            process.terminate()
+            Issue.record("habit-server did not exit within 60 s of SIGTERM")
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Stops the server (if still running) and removes its directory.
+    func stop() async {
+        if process.isRunning {
+            terminate()
+            _ = try? await waitForExit()
+        }
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
+
+struct ServerProcessError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Mints tokens with the server's secret.
+func tokenOptions(_ user: String, lifetime: Duration = .seconds(600), now: Date = Date()) async throws -> CallOptions {
+    let authority = await TokenAuthority(
+        secret: try JWTSecret(bytes: Array(ServerProcess.secret.utf8), source: .environment))
+    let token = try await authority.mint(user: user, lifetime: lifetime, now: now)
+    return CallOptions(metadata: ["authorization": .text("Bearer \(token)")])
+}
+
+/// The RPCError `body` throws, or nil.
+func errorOf(_ body: () async throws -> Void) async -> RPCError? {
+    do {
+        try await body()
+        return nil
+    } catch {
+        return error as? RPCError
+    }
+}
