@@ -119,5 +119,6 @@ struct HabitServerCommand: AsyncParsableCommand {
                 logger.info("habit-server ready", metadata: ["address": "\(address)", "port": "\(address.port ?? 0)"])
             }
         }
+        logger.info("habit-server stopped")
     }
 }
