@@ -25,6 +25,10 @@ struct HabitServerCommand: AsyncParsableCommand {
     var host: String?
     @Option(help: "RPC port; 0 picks a free one (HABIT_PORT, default 7420).")
     var port: Int?
+    @Option(help: "Address of the admin HTTP port (HABIT_ADMIN_HOST, default 127.0.0.1).")
+    var adminHost: String?
+    @Option(help: "Admin HTTP port serving /health and /ready; 0 picks a free one (HABIT_ADMIN_PORT, default 7421).")
+    var adminPort: Int?
     @Option(help: "Directory for the development secret and local data (HABIT_DATA_DIR, default ./data).")
     var dataDir: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (HABIT_LOG_LEVEL, default info).")
@@ -43,6 +47,8 @@ struct HabitServerCommand: AsyncParsableCommand {
         return ServerConfiguration(
             host: settings.string(host, "HABIT_HOST", default: "127.0.0.1"),
             port: try settings.integer(port, "HABIT_PORT", default: 7420, range: 0...65535),
+            adminHost: settings.string(adminHost, "HABIT_ADMIN_HOST", default: "127.0.0.1"),
+            adminPort: try settings.integer(adminPort, "HABIT_ADMIN_PORT", default: 7421, range: 0...65535),
             dataDirectory: settings.string(dataDir, "HABIT_DATA_DIR", default: "./data"),
             logLevel: level,
             drainSeconds: try settings.integer(drainSeconds, "HABIT_DRAIN_SECONDS", default: 10, range: 0...3600),
@@ -106,6 +112,11 @@ struct HabitServerCommand: AsyncParsableCommand {
                     rollover: RolloverService(environment: environment),
                     interval: .seconds(configuration.rolloverIntervalSeconds), logger: logger),
                 serviceName: "rollover"))
+        services.append(
+            .init(
+                service: AdminServer(
+                    host: configuration.adminHost, port: configuration.adminPort, board: board, logger: logger),
+                serviceName: "admin"))
         services.append(.init(service: RPCServerService(server: server, board: board), serviceName: "rpc"))
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
         groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]

@@ -9,6 +9,10 @@ struct ServerConfiguration: Sendable {
     var host: String
     /// `--port` / `HABIT_PORT`, default 7420.
     var port: Int
+    /// `--admin-host` / `HABIT_ADMIN_HOST`, default 127.0.0.1: the admin HTTP port's address.
+    var adminHost: String
+    /// `--admin-port` / `HABIT_ADMIN_PORT`, default 7421 (0 picks a free one).
+    var adminPort: Int
     /// `--data-dir` / `HABIT_DATA_DIR`, default ./data: the development secret (and the SQLite file).
     var dataDirectory: String
     /// `--log-level` / `HABIT_LOG_LEVEL`, default info.

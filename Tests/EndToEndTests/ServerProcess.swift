@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HabitAuth
 import NIOCore
 import RPCClient
@@ -11,12 +14,14 @@ final class ServerProcess: Sendable {
 
     let process: Process
     let port: Int
+    let adminPort: Int
     let logPath: String
     let dataDirectory: String
 
-    private init(process: Process, port: Int, logPath: String, dataDirectory: String) {
+    private init(process: Process, port: Int, adminPort: Int, logPath: String, dataDirectory: String) {
         self.process = process
         self.port = port
+        self.adminPort = adminPort
         self.logPath = logPath
         self.dataDirectory = dataDirectory
     }
@@ -44,7 +49,7 @@ final class ServerProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binaryPath())
         process.arguments = [
-            "--host", "127.0.0.1", "--port", "0", "--data-dir", directory + "/data", "--drain-seconds", "\(drainSeconds)",
+            "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--data-dir", directory + "/data", "--drain-seconds", "\(drainSeconds)",
         ]
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HABIT_") }
         environment["HABIT_JWT_SECRET"] = secret
@@ -55,11 +60,11 @@ final class ServerProcess: Sendable {
         try process.run()
         for _ in 0..<600 {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.contains("habit-server ready") }),
-                let range = line.range(of: "port="),
-                let port = Int(line[range.upperBound...].prefix(while: \.isNumber))
+            if let port = Self.number(after: "port=", onLineContaining: "habit-server ready", in: text),
+                let adminPort = Self.number(after: "admin.port=", onLineContaining: "admin ready", in: text)
             {
-                return ServerProcess(process: process, port: port, logPath: logPath, dataDirectory: directory)
+                return ServerProcess(
+                    process: process, port: port, adminPort: adminPort, logPath: logPath, dataDirectory: directory)
             }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
@@ -67,6 +72,20 @@ final class ServerProcess: Sendable {
         process.terminate()
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         throw ServerProcessError(description: "habit-server did not become ready; its log:\n\(text)")
+    }
+
+    private static func number(after key: String, onLineContaining marker: String, in text: String) -> Int? {
+        guard let line = text.split(separator: "\n").first(where: { $0.contains(marker) }),
+            let range = line.range(of: " " + key)
+        else { return nil }
+        return Int(line[range.upperBound...].prefix(while: \.isNumber))
+    }
+
+    /// GET `path` on the admin port: the status code and the body.
+    func admin(_ path: String) async throws -> (status: Int, body: String) {
+        let url = try #require(URL(string: "http://127.0.0.1:\(adminPort)\(path)"))
+        let (data, response) = try await URLSession.shared.data(from: url)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
     /// A client for the server.

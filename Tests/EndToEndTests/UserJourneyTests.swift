@@ -13,6 +13,8 @@ struct UserJourneyTests {
         let server = try await ServerProcess.start()
         let client = try server.client()
         do {
+            #expect(try await server.admin("/health") == (200, "ok\n"))
+            #expect(try await server.admin("/ready") == (200, "ready\n"))
             let alice = try await tokenOptions("alice")
             let habits = HabitServiceClient(transport: client)
             let completions = CompletionServiceClient(transport: client)
@@ -97,7 +99,7 @@ struct UserJourneyTests {
         await server.stop()
     }
 
-    @Test("SIGTERM drains: a call in flight finishes, the health watch sees NOT_SERVING, the process exits 0")
+    @Test("SIGTERM drains: a call in flight finishes, health and /ready report not serving, the process exits 0")
     func sigtermLetsInFlightCallsFinish() async throws {
         let server = try await ServerProcess.start()
         let client = try server.client()
@@ -132,6 +134,8 @@ struct UserJourneyTests {
             server.terminate()
             // The import is still open while the server drains; it must be allowed to finish.
             #expect(await recorder.waitFor(.notServing))
+            let ready = try await server.admin("/ready")
+            #expect(ready == (503, "not ready: draining\n"))
             try await writer.write(entry(2))
             try await writer.write(entry(3))
         }
