@@ -101,7 +101,10 @@ struct HabitServerCommand: AsyncParsableCommand {
         let server = try RPCServer(
             configuration: rpcConfiguration,
             methods: application.serverMethods + HealthHandler(board: board).serverMethods,
-            interceptors: [AuthInterceptor(authority: authority), QuotaInterceptor(limiter: limiter)],
+            interceptors: [
+                CallLoggingInterceptor(logger: logger), AuthInterceptor(authority: authority),
+                QuotaInterceptor(limiter: limiter),
+            ],
             logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []

@@ -26,16 +26,15 @@ final class ServerProcess: Sendable {
         self.dataDirectory = dataDirectory
     }
 
-    /// The built binary: `HABIT_SERVER_BINARY`, else next to the test bundle, else `.build/debug`.
-    static func binaryPath() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["HABIT_SERVER_BINARY"] { return path }
+    /// A built binary (`habit-server`, `habit-cli`): next to the test bundle, else in `.build/debug`.
+    static func binaryPath(_ name: String = "habit-server") throws -> String {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("habit-server").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path,
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug/habit-server").path,
+                .deletingLastPathComponent().appendingPathComponent(".build/debug/\(name)").path,
         ]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw ServerProcessError(description: "habit-server binary not found in \(candidates); run swift build")
+            throw ServerProcessError(description: "\(name) binary not found in \(candidates); run swift build")
         }
         return found
     }
