@@ -1,6 +1,13 @@
-.PHONY: build test generate generate-check
+.PHONY: build run test generate generate-check
 build:
 	swift build
+
+# Installs missing system packages, builds, and serves on 127.0.0.1:7420 with the embedded defaults.
+run:
+	scripts/deps.sh
+	swift build --product habit-cli
+	swift build --product habit-server
+	.build/debug/habit-server
 
 # Every test in the repository, with real PostgreSQL and Redis started and stopped here.
 test:

@@ -22,11 +22,18 @@ let package = Package(
         .library(name: "RPCServer", targets: ["RPCServer"]),
         .library(name: "RPCClient", targets: ["RPCClient"]),
         .library(name: "RedisQuota", targets: ["RedisQuota"]),
+        .library(name: "HabitHandlers", targets: ["HabitHandlers"]),
+        .library(name: "HabitAuth", targets: ["HabitAuth"]),
+        .executable(name: "habit-server", targets: ["habit-server"]),
+        .executable(name: "habit-cli", targets: ["habit-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The runtime generated messages need: wire format, JSON mapping. No dependencies, so the
@@ -152,6 +159,68 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Implements the generated handler protocols on HabitCore; all proto <-> domain mapping lives here.
+        .target(
+            name: "HabitHandlers",
+            dependencies: [
+                "HabitAPI", "HabitCore", "RPCCore", "ProtoRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // JWT (HS256) tokens: secret resolution, minting, and the server interceptor that verifies them.
+        .target(
+            name: "HabitAuth",
+            dependencies: [
+                "HabitCore", "HabitHandlers", "RPCCore", "RPCServer",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // habit-server: configuration, wiring of store, quotas, auth and handlers into one ServiceGroup.
+        .executableTarget(
+            name: "habit-server",
+            dependencies: [
+                "HabitAPI", "HabitAuth", "HabitCore", "HabitCoreTesting", "HabitHandlers", "RedisQuota", "RPCCore",
+                "RPCServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // habit-cli: any method from JSON, service listing, development tokens, health.
+        .executableTarget(
+            name: "habit-cli",
+            dependencies: [
+                "HabitAPI", "HabitAuth", "ProtoRuntime", "RPCClient", "RPCCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HabitHandlersTests",
+            dependencies: [
+                "HabitAPI", "HabitAuth", "HabitCore", "HabitCoreTesting", "HabitHandlers", "RPCClient", "RPCCore",
+                "RPCServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "HabitAPI", "HabitAuth", "RPCClient", "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Everything habit-server reads at startup; each value comes from a flag, else a `HABIT_*` variable,
+/// else the default documented in README.md.
+struct ServerConfiguration: Sendable {
+    /// `--host` / `HABIT_HOST`, default 127.0.0.1.
+    var host: String
+    /// `--port` / `HABIT_PORT`, default 7420.
+    var port: Int
+    /// `--admin-host` / `HABIT_ADMIN_HOST`, default 127.0.0.1: the admin HTTP port's address.
+    var adminHost: String
+    /// `--admin-port` / `HABIT_ADMIN_PORT`, default 7421 (0 picks a free one).
+    var adminPort: Int
+    /// `--data-dir` / `HABIT_DATA_DIR`, default ./data: the development secret (and the SQLite file).
+    var dataDirectory: String
+    /// `--log-level` / `HABIT_LOG_LEVEL`, default info.
+    var logLevel: Logger.Level
+    /// `--drain-seconds` / `HABIT_DRAIN_SECONDS`, default 10: time in-flight calls get on shutdown.
+    var drainSeconds: Int
+    /// `--rollover-interval-seconds` / `HABIT_ROLLOVER_INTERVAL_SECONDS`, default 60.
+    var rolloverIntervalSeconds: Int
+    /// The process environment (secrets and Redis are read from it, never from flags).
+    var environment: [String: String]
+}
+
+/// Reads the flag, else the variable, else the default.
+struct SettingResolver {
+    let environment: [String: String]
+
+    func string(_ flag: String?, _ variable: String, default value: String) -> String {
+        flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 } ?? value
+    }
+
+    func integer(_ flag: Int?, _ variable: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        let resolved: Int
+        if let flag {
+            resolved = flag
+        } else if let text = environment[variable], !text.isEmpty {
+            guard let parsed = Int(text) else { throw ValidationError("\(variable) must be an integer, got \"\(text)\"") }
+            resolved = parsed
+        } else {
+            resolved = value
+        }
+        guard range.contains(resolved) else {
+            throw ValidationError("\(variable) must be in \(range.lowerBound)...\(range.upperBound), got \(resolved)")
+        }
+        return resolved
+    }
+}
