@@ -320,13 +320,11 @@ hrpc_decode_status hrpc_check_preface(const uint8_t *buf, size_t len, uint8_t *m
     }
     size_t magic_bytes = len < 4 ? len : 4;
     if (memcmp(buf, preface_magic, magic_bytes) != 0) {
-        /* A peer that began with the magic's first byte and then differs is a broken HabitRPC client, not
-         * HTTP (the vector preface_magic_mismatch_early; see clients/c/SPEC-NOTES.md). */
-        if (buf[0] == preface_magic[0] || !could_be_http(buf, len)) {
+        /* Decided at once from the bytes at hand (PROTOCOL.md §2): HTTP needs 4 of them. */
+        if (len < 4 || !could_be_http(buf, len)) {
             *error = HRPC_WIRE_BAD_PREFACE;
             return HRPC_DECODE_ERROR;
         }
-        if (len < 4) return HRPC_DECODE_NEED_MORE;
         *error = HRPC_WIRE_BAD_PREFACE_HTTP;
         return HRPC_DECODE_ERROR;
     }
