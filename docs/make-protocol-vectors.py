@@ -82,7 +82,7 @@ vectors.append({"name": "preface_tls_client_hello", "kind": "preface", "hex": "1
                 "error": "bad_preface_tls"})
 vectors.append({"name": "preface_garbage", "kind": "preface", "hex": "00010203", "valid": False,
                 "error": "bad_preface"})
-vectors.append({"name": "preface_wrong_after_two_bytes", "kind": "preface", "hex": "4852", "incomplete": True,
+vectors.append({"name": "preface_incomplete_magic_prefix", "kind": "preface", "hex": "4852", "incomplete": True,
                 "valid": True})
 vectors.append({"name": "preface_magic_mismatch_early", "kind": "preface", "hex": "48525a", "valid": False,
                 "error": "bad_preface"})

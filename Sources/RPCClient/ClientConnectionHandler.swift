@@ -211,6 +211,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             failPendingStarts(RPCError(code: .unavailable, message: "connection is draining", isNotProcessed: true))
         case .close(let error, let goAway, let failing):
             status.markClosed()
+            readyPromise.fail(error)
             fail(failing, with: error)
             failPendingStarts(RPCError(code: .unavailable, message: error.message, isNotProcessed: true))
             if let goAway { write(goAway) }

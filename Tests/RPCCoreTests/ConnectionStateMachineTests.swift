@@ -192,6 +192,41 @@ private let stream = MethodDescriptor(service: "t.S", method: "Stream", id: Meth
             return
         }
     }
+    /// Completes one started call with `error` on a machine whose client announced `maxMetadataSize`.
+    func response(to error: RPCError, clientMaxMetadataSize: UInt32) throws -> Frame? {
+        let router = try MethodRouter([ServerMethod(descriptor: echo, handler: .unary { request, _ in request })])
+        var machine = ServerConnectionStateMachine(router: router, settings: ConnectionSettings(), memoryBudget: 1 << 20)
+        _ = machine.receive(.preface(major: 1, minor: 0), now: .now())
+        _ = machine.receive(.frame(.settings([ConnectionSettings.Entry(id: 4, value: clientMaxMetadataSize)])), now: .now())
+        guard case .start(let call) = machine.receive(request(1), now: .now()),
+            case .send(let frames) = machine.complete(call.token, with: .error(error))
+        else { return nil }
+        return frames.first
+    }
+
+    @Test func trailingMetadataTheClientCannotAcceptIsLeftOut() throws {
+        let metadata: Metadata = ["quota-class": .text("write")]
+        let error = RPCError(code: .resourceExhausted, message: "over quota", isNotProcessed: true, metadata: metadata)
+        let fits = try response(to: error, clientMaxMetadataSize: UInt32(metadata.wireSize))
+        #expect(fits == .response(callID: 1, ResponseStatus(code: 8, message: "over quota", metadata: metadata), isNotProcessed: true, message: nil))
+        let tooBig = try response(to: error, clientMaxMetadataSize: UInt32(metadata.wireSize - 1))
+        #expect(tooBig == .response(callID: 1, ResponseStatus(code: 8, message: "over quota"), isNotProcessed: true, message: nil))
+    }
+
+    @Test func aLongStatusMessageAndMetadataStillEncodeAValidResponse() throws {
+        let metadata: Metadata = ["k": .text(String(repeating: "v", count: 60_000))]
+        let error = RPCError(code: .internalError, message: String(repeating: "m", count: 70_000), metadata: metadata)
+        let frame = try #require(try response(to: error, clientMaxMetadataSize: UInt32.max))
+        var buffer = frame.encoded()
+        var decoder = FrameDecoder(maxFrameSize: ConnectionSettings().maxFrameSize, expectsPreface: false)
+        guard case .frame(.response(_, let status, _, nil)) = try decoder.decodeNext(&buffer) else {
+            Issue.record("the RESPONSE does not decode")
+            return
+        }
+        #expect(status.message.utf8.count == ResponseStatus.maxMessageBytes)
+        #expect(status.metadata.isEmpty)
+        #expect(buffer.readableBytes == 0)
+    }
 }
 
 @Suite struct ClientConnectionStateMachineTests {
@@ -229,6 +264,19 @@ private let stream = MethodDescriptor(service: "t.S", method: "Stream", id: Meth
         #expect(machine.receive(.frame(.drain)) == .draining([.drainAck]))
         #expect(machine.availability == .draining)
         #expect(machine.openCall() == nil)
+    }
+
+    @Test func aGoAwayInsteadOfSettingsClosesWithItsReason() {
+        var machine = ClientConnectionStateMachine(settings: ConnectionSettings())
+        let action = machine.receive(.frame(.goAway(.resourceLimit, message: "too many connections")))
+        guard case .close(let error, nil, let failing) = action else {
+            Issue.record("GOAWAY as the first frame was not accepted: \(action)")
+            return
+        }
+        #expect(error.code == .unavailable)
+        #expect(error.message.contains("RESOURCE_LIMIT") && error.message.contains("too many connections"))
+        #expect(failing.isEmpty)
+        #expect(machine.availability == .closed)
     }
 
     @Test func aRequestFromTheServerIsAViolation() {

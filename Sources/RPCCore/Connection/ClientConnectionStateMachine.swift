@@ -139,6 +139,8 @@ public struct ClientConnectionStateMachine: Sendable {
             return .failAndCancel(callID: callID, error)
         case .frame(let frame):
             if phase == .awaitingSettings {
+                // A server refusing the connection (bad preface, connection limit, timeout) sends only GOAWAY.
+                if case .goAway = frame { return receive(frame) }
                 guard case .settings(let entries) = frame else {
                     return violation(ProtocolViolation(.unexpectedFrame, .protocolError, "the first frame must be SETTINGS"))
                 }

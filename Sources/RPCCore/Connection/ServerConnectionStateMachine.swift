@@ -133,7 +133,7 @@ public struct ServerConnectionStateMachine: Sendable {
             return receiveData(callID: callID, message: message, isEndStream: endStream)
         case .cancel(let callID):
             guard let call = calls.removeValue(forKey: callID) else { return .none }
-            return finishRemoved(callID, call, send: [Self.response(callID, RPCError(code: .cancelled, message: "cancelled by the client"))])
+            return finishRemoved(callID, call, send: [response(callID, RPCError(code: .cancelled, message: "cancelled by the client"))])
         case .credit(let callID, let increment):
             guard var call = calls[callID] else { return .none }
             let total = call.sendCredit + Int(increment)
@@ -176,7 +176,7 @@ public struct ServerConnectionStateMachine: Sendable {
             return violation(ProtocolViolation(.duplicateCallID, .duplicateCallID, "REQUEST for call \(callID), which is open"))
         }
         func refuse(_ code: RPCError.Code, _ text: String) -> Action {
-            .send([Self.response(callID, RPCError(code: code, message: text, isNotProcessed: true))])
+            .send([response(callID, RPCError(code: code, message: text, isNotProcessed: true))])
         }
         if drain == .acknowledged {
             return refuse(.unavailable, "connection is draining: open new calls on another connection")
@@ -237,10 +237,10 @@ public struct ServerConnectionStateMachine: Sendable {
             guard calls[callID] == nil else {
                 return violation(ProtocolViolation(.duplicateCallID, .duplicateCallID, "REQUEST for call \(callID), which is open"))
             }
-            return .send([Self.response(callID, RPCError(code: .resourceExhausted, message: text, isNotProcessed: true))])
+            return .send([response(callID, RPCError(code: .resourceExhausted, message: text, isNotProcessed: true))])
         case .data:
             guard let call = calls.removeValue(forKey: callID) else { return .none }
-            return finishRemoved(callID, call, send: [Self.response(callID, RPCError(code: .resourceExhausted, message: text))])
+            return finishRemoved(callID, call, send: [response(callID, RPCError(code: .resourceExhausted, message: text))])
         default:
             return violation(ProtocolViolation(.unexpectedFrame, .protocolError, "\(type) sent by a client"))
         }
@@ -283,7 +283,7 @@ public struct ServerConnectionStateMachine: Sendable {
         let frame: Frame = switch completion {
         case .message(let message): .response(callID: token.callID, .ok, isNotProcessed: false, message: message)
         case .noMessage: .response(callID: token.callID, .ok, isNotProcessed: false, message: nil)
-        case .error(let error): Self.response(token.callID, error)
+        case .error(let error): response(token.callID, error)
         }
         return withDrainCheck(.send([frame]))
     }
@@ -292,7 +292,7 @@ public struct ServerConnectionStateMachine: Sendable {
     public mutating func deadlineExceeded(_ token: CallToken) -> Action {
         guard let call = calls[token.callID], call.serial == token.serial else { return .none }
         calls[token.callID] = nil
-        return finishRemoved(token.callID, call, send: [Self.response(token.callID, RPCError(code: .deadlineExceeded, message: "deadline exceeded"))])
+        return finishRemoved(token.callID, call, send: [response(token.callID, RPCError(code: .deadlineExceeded, message: "deadline exceeded"))])
     }
 
     // MARK: Connection lifecycle
@@ -311,7 +311,7 @@ public struct ServerConnectionStateMachine: Sendable {
         bufferedBytes = 0
         phase = .closed
         let error = RPCError(code: .unavailable, message: reason)
-        return (open.map { Self.response($0.key, error) } + [.goAway(.noError, message: reason)],
+        return (open.map { response($0.key, error) } + [.goAway(.noError, message: reason)],
                 open.map { CallToken(callID: $0.key, serial: $0.value.serial) })
     }
 
@@ -355,7 +355,14 @@ public struct ServerConnectionStateMachine: Sendable {
         .close(goAway: .goAway(violation.goAwayError, message: violation.message), cancel: closed())
     }
 
-    static func response(_ callID: UInt32, _ error: RPCError) -> Frame {
-        .response(callID: callID, ResponseStatus(error), isNotProcessed: error.isNotProcessed, message: nil)
+    /// The RESPONSE for `error`. Its trailing metadata is left out when the client could not accept it:
+    /// over the client's MAX_METADATA_SIZE, or too large for the 16-bit `meta_len` beside the status message.
+    private func response(_ callID: UInt32, _ error: RPCError) -> Frame {
+        var status = ResponseStatus(error)
+        let room = Int(UInt16.max) - 3 - min(status.message.utf8.count, ResponseStatus.maxMessageBytes)
+        if status.metadata.wireSize > min(Int(peerSettings.maxMetadataSize), room) {
+            status.metadata = [:]
+        }
+        return .response(callID: callID, status, isNotProcessed: error.isNotProcessed, message: nil)
     }
 }

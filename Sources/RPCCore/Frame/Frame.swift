@@ -91,6 +91,10 @@ public struct ResponseStatus: Sendable, Hashable {
     /// The OK status with no message or metadata.
     public static let ok = ResponseStatus(code: 0)
 
+    /// The longest status message a RESPONSE carries, in UTF-8 bytes: what `meta_len` leaves beside
+    /// the code and the message length. Longer messages are cut when encoded.
+    public static let maxMessageBytes = Int(UInt16.max) - 3
+
     /// The status of `error`; metadata entries that cannot be sent are left out.
     public init(_ error: RPCError) {
         self.init(code: error.code.rawValue, message: error.message, metadata: error.metadata.wireSafe)

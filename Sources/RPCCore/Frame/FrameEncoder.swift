@@ -3,8 +3,8 @@ public import NIOCore
 extension Frame {
     /// Appends the frame's bytes: the exact size is computed first and reserved once.
     ///
-    /// Metadata must have passed ``Metadata/validateForWire()``; a status message longer than 65535
-    /// bytes is cut to that length.
+    /// Metadata must have passed ``Metadata/validateForWire()`` and fit `meta_len`; a status message
+    /// longer than ``ResponseStatus/maxMessageBytes`` is cut to that length.
     public func encode(into buffer: inout ByteBuffer) {
         switch self {
         case .request(let callID, let head, let message, let endStream):
@@ -19,7 +19,7 @@ extension Frame {
             head.metadata.write(to: &buffer)
             if let message { buffer.writeImmutableBuffer(message) }
         case .response(let callID, let status, let isNotProcessed, let message):
-            let text = status.message.utf8.prefix(Int(UInt16.max))
+            let text = status.message.utf8.prefix(ResponseStatus.maxMessageBytes)
             var flags: FrameFlags = isNotProcessed ? .notProcessed : []
             if message == nil { flags.insert(.noMessage) }
             Self.writeHeader(into: &buffer, callID: callID, type: .response, flags: flags,

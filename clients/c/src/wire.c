@@ -230,13 +230,16 @@ static hrpc_decode_status decode_body(hrpc_frame *f, hrpc_wire_error *error, cha
         return HRPC_DECODE_FRAME;
     case HRPC_FRAME_SETTINGS: {
         if (f->meta_len % 6 != 0) return fail(error, HRPC_WIRE_BAD_SETTINGS, detail, detail_len, "SETTINGS meta of %u bytes is not a multiple of 6", f->meta_len);
-        if (f->payload_len != 0) return fail(error, HRPC_WIRE_MALFORMED_META, detail, detail_len, "SETTINGS payload must be empty");
+        if (f->payload_len != 0) return fail(error, HRPC_WIRE_BAD_SETTINGS, detail, detail_len, "SETTINGS payload must be empty");
         size_t index = 0;
         uint16_t id;
         uint32_t value;
         while (hrpc_settings_next(f, &index, &id, &value)) {
             if (id == HRPC_SETTING_MAX_FRAME_SIZE && (value < HRPC_MIN_MAX_FRAME_SIZE || value > HRPC_MAX_MAX_FRAME_SIZE)) {
                 return fail(error, HRPC_WIRE_BAD_SETTINGS, detail, detail_len, "SETTINGS MAX_FRAME_SIZE %u outside 16384..2147483647", value);
+            }
+            if (id == HRPC_SETTING_INITIAL_CALL_CREDIT && value > HRPC_MAX_MAX_FRAME_SIZE) {
+                return fail(error, HRPC_WIRE_BAD_SETTINGS, detail, detail_len, "SETTINGS INITIAL_CALL_CREDIT %u above 2147483647", value);
             }
         }
         return HRPC_DECODE_FRAME;
@@ -268,26 +271,23 @@ hrpc_decode_status hrpc_decode_frame(const uint8_t *buf, size_t len, uint32_t ma
     frame->flags = buf[9];
     frame->meta_len = hrpc_get_u16(buf + 10);
 
+    /* Header checks in the order of PROTOCOL.md §3.3: type, call id kind, size, meta_len. */
     bool is_extension = frame->type >= 0x80;
     if (!is_extension && !is_known_type(frame->type)) {
         return fail(error, HRPC_WIRE_UNKNOWN_FRAME_TYPE, detail, detail_len, "unknown frame type 0x%02x", frame->type);
     }
+    if (!is_extension && call_id_must_be_nonzero(frame->type) != (frame->call_id != 0)) {
+        return fail(error, HRPC_WIRE_BAD_CALL_ID, detail, detail_len, "frame type 0x%02x with call id %u", frame->type, frame->call_id);
+    }
     if (frame->length > max_frame_size) {
         if (frame->type == HRPC_FRAME_REQUEST || frame->type == HRPC_FRAME_RESPONSE || frame->type == HRPC_FRAME_DATA) {
-            if (frame->call_id == 0) return fail(error, HRPC_WIRE_BAD_CALL_ID, detail, detail_len, "frame type 0x%02x with call id 0", frame->type);
             *consumed = HRPC_HEADER_SIZE;
             return HRPC_DECODE_OVERSIZED;
         }
         return fail(error, HRPC_WIRE_FRAME_TOO_LARGE, detail, detail_len, "frame of %u bytes exceeds max %u", frame->length, max_frame_size);
     }
-    if (!is_extension) {
-        bool nonzero = call_id_must_be_nonzero(frame->type);
-        if (nonzero != (frame->call_id != 0)) {
-            return fail(error, HRPC_WIRE_BAD_CALL_ID, detail, detail_len, "frame type 0x%02x with call id %u", frame->type, frame->call_id);
-        }
-        if (frame->meta_len > frame->length) {
-            return fail(error, HRPC_WIRE_META_EXCEEDS_LENGTH, detail, detail_len, "meta_len %u exceeds length %u", frame->meta_len, frame->length);
-        }
+    if (!is_extension && frame->meta_len > frame->length) {
+        return fail(error, HRPC_WIRE_META_EXCEEDS_LENGTH, detail, detail_len, "meta_len %u exceeds length %u", frame->meta_len, frame->length);
     }
     if (len - HRPC_HEADER_SIZE < frame->length) return HRPC_DECODE_NEED_MORE;
     *consumed = HRPC_HEADER_SIZE + (size_t)frame->length;
@@ -320,13 +320,11 @@ hrpc_decode_status hrpc_check_preface(const uint8_t *buf, size_t len, uint8_t *m
     }
     size_t magic_bytes = len < 4 ? len : 4;
     if (memcmp(buf, preface_magic, magic_bytes) != 0) {
-        /* A peer that began with the magic's first byte and then differs is a broken HabitRPC client, not
-         * HTTP (the vector preface_magic_mismatch_early; see clients/c/SPEC-NOTES.md). */
-        if (buf[0] == preface_magic[0] || !could_be_http(buf, len)) {
+        /* Decided at once from the bytes at hand (PROTOCOL.md §2): HTTP needs 4 of them. */
+        if (len < 4 || !could_be_http(buf, len)) {
             *error = HRPC_WIRE_BAD_PREFACE;
             return HRPC_DECODE_ERROR;
         }
-        if (len < 4) return HRPC_DECODE_NEED_MORE;
         *error = HRPC_WIRE_BAD_PREFACE_HTTP;
         return HRPC_DECODE_ERROR;
     }
