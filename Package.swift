@@ -17,9 +17,16 @@ let package = Package(
         .library(name: "RPCCore", targets: ["RPCCore"]),
         .library(name: "HabitCore", targets: ["HabitCore"]),
         .library(name: "HabitCoreTesting", targets: ["HabitCoreTesting"]),
+        .library(name: "HabitStoreSQL", targets: ["HabitStoreSQL"]),
+        .library(name: "HabitPostgres", targets: ["HabitPostgres"]),
+        .library(name: "HabitSQLite", targets: ["HabitSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The runtime generated messages need: wire format, JSON mapping. No dependencies, so the
@@ -42,6 +49,52 @@ let package = Package(
         .testTarget(
             name: "HabitCoreTests",
             dependencies: ["HabitCore", "HabitCoreTesting"],
+            swiftSettings: strictSettings
+        ),
+            // The SQL both store adapters share: schema migrations per dialect, statements, row codecs, configuration.
+        .target(name: "HabitStoreSQL", dependencies: ["HabitCore"], swiftSettings: strictSettings),
+        // HabitStore on PostgreSQL through one long-lived postgres-nio client.
+        .target(
+            name: "HabitPostgres",
+            dependencies: [
+                "HabitCore", "HabitStoreSQL",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // HabitStore on an embedded SQLite file through one actor-owned sqlite-nio connection.
+        .target(
+            name: "HabitSQLite",
+            dependencies: [
+                "HabitCore", "HabitStoreSQL",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Test-only writer the kill -9 durability tests run and kill mid-burst.
+        .executableTarget(
+            name: "habit-store-crash-probe",
+            dependencies: [
+                "HabitCore", "HabitStoreSQL", "HabitPostgres", "HabitSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HabitSQLiteTests",
+            dependencies: ["HabitSQLite", "HabitStoreSQL", "HabitCore", "HabitCoreTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HabitPostgresTests",
+            dependencies: [
+                "HabitPostgres", "HabitStoreSQL", "HabitCore", "HabitCoreTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]
