@@ -1,0 +1,45 @@
+/// The daily rollover, for callers that want it without another use case (a background worker, an admin).
+///
+/// Every other service already rolls a user over lazily on their first call after a day ends, so the worker
+/// only makes damage and streak resets visible sooner.
+public struct RolloverService: Sendable {
+    let environment: HabitEnvironment
+
+    /// A service over `environment`.
+    public init(environment: HabitEnvironment) { self.environment = environment }
+
+    /// What a worker pass did.
+    public struct PassSummary: Sendable {
+        /// Users whose days were closed.
+        public var rolledOver: [RolloverReport]
+        /// Users that failed (they stay due and are retried on the next pass).
+        public var failures: [(user: UserID, error: HabitError)]
+    }
+
+    /// Closes the user's ended days now; nil if none had ended (or another call closed them first).
+    public func rollOver(_ user: UserID) async throws(HabitError) -> RolloverReport? {
+        try await environment.withSession(user) { session in session.lastRollover }
+    }
+
+    /// Rolls over up to `limit` users whose day has ended (per `HabitStore.usersDueForRollover`), one
+    /// transaction each; one user's failure does not stop the others.
+    public func rollOverDueUsers(limit: Int) async throws(HabitError) -> PassSummary {
+        let due: [UserID]
+        do {
+            due = try await environment.store.usersDueForRollover(at: environment.clock.now(), limit: max(0, limit))
+        } catch let error as HabitError {
+            throw error
+        } catch {
+            throw HabitError(.unavailable, "store failed: \(error)")
+        }
+        var summary = PassSummary(rolledOver: [], failures: [])
+        for user in due {
+            do {
+                if let report = try await rollOver(user) { summary.rolledOver.append(report) }
+            } catch {
+                summary.failures.append((user, error))
+            }
+        }
+        return summary
+    }
+}
