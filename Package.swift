@@ -83,15 +83,29 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
+        .target(
+            name: "HabitStoreTesting",
+            dependencies: [
+                "HabitCore", "HabitStoreSQL", "HabitPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HabitSQLiteTests",
-            dependencies: ["HabitSQLite", "HabitStoreSQL", "HabitCore", "HabitCoreTesting"],
+            dependencies: [
+                "HabitSQLite", "HabitStoreSQL", "HabitCore", "HabitCoreTesting", "HabitStoreTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HabitPostgresTests",
             dependencies: [
-                "HabitPostgres", "HabitStoreSQL", "HabitCore", "HabitCoreTesting",
+                "HabitPostgres", "HabitStoreSQL", "HabitCore", "HabitCoreTesting", "HabitStoreTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

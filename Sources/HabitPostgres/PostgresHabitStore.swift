@@ -83,9 +83,14 @@ public final class PostgresHabitStore: HabitStore, Service {
                 let executor = PostgresExecutor(connection: connection, logger: logger)
                 _ = try await executor.query(SQLDialect.postgres.beginTransaction, [])
                 do {
+                    try await lockAccount(user, on: connection)
                     let transaction = SQLUserTransaction(userID: user, executor: executor, dialect: .postgres)
-                    try await transaction.lockUser()
-                    let result = try await BodyFailure.wrapping { try await body(transaction) }
+                    let result: T
+                    do {
+                        result = try await body(transaction)
+                    } catch {
+                        throw BodyFailure(underlying: error)
+                    }
                     _ = try await executor.query("COMMIT", [])
                     return result
                 } catch {
@@ -93,6 +98,20 @@ public final class PostgresHabitStore: HabitStore, Service {
                     throw error
                 }
             }
+        }
+    }
+
+    /// Locks the user's `accounts` row until commit, inserting it first on the user's first transaction
+    /// (`ON CONFLICT DO NOTHING` makes two racing first transactions safe: the second waits for the first's
+    /// insert, then locks the committed row). Prepared statements: this runs at the start of every call.
+    private func lockAccount(_ user: UserID, on connection: PostgresConnection) async throws {
+        do {
+            guard try await connection.execute(LockAccount(userID: user.rawValue), logger: logger).collectCount() == 0
+            else { return }
+            _ = try await connection.execute(InsertAccount(userID: user.rawValue), logger: logger).collectCount()
+            _ = try await connection.execute(LockAccount(userID: user.rawValue), logger: logger).collectCount()
+        } catch {
+            throw PostgresErrorMapping.map(error)
         }
     }
 
@@ -124,17 +143,48 @@ public final class PostgresHabitStore: HabitStore, Service {
     }
 }
 
+/// `SELECT ... FOR UPDATE` of the user's anchor row.
+private struct LockAccount: PostgresPreparedStatement {
+    static let sql = "SELECT user_id FROM accounts WHERE user_id = $1 FOR UPDATE"
+    typealias Row = String
+    var userID: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(userID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
+}
+
+/// Creates the user's anchor row unless it exists.
+private struct InsertAccount: PostgresPreparedStatement {
+    static let sql = "INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT DO NOTHING"
+    typealias Row = ()
+    var userID: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(userID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+extension AsyncSequence {
+    /// Consumes every element (surfacing errors raised while the statement runs) and counts them.
+    fileprivate func collectCount() async throws -> Int {
+        var count = 0
+        for try await _ in self { count += 1 }
+        return count
+    }
+}
+
 /// An error thrown by a transaction body, carried past the store's error mapping untouched.
 private struct BodyFailure: Error {
     var underlying: any Error
-
-    static func wrapping<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch {
-            throw BodyFailure(underlying: error)
-        }
-    }
 }
 
 /// The shared SQL's view of one leased connection; rows are always collected, so errors raised while a

@@ -56,7 +56,9 @@ public final class SQLiteHabitStore: HabitStore {
         let transaction = SQLUserTransaction(userID: user, executor: session.executor, dialect: .sqlite)
         let result: T
         do {
-            try await transaction.lockUser()
+            // BEGIN IMMEDIATE already holds the file's write lock; the anchor row is all a first transaction needs.
+            _ = try await session.query(
+                "INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT DO NOTHING", [.text(user.rawValue)])
             result = try await body(transaction)
         } catch {
             await session.rollback()

@@ -21,21 +21,6 @@ public final class SQLUserTransaction<Executor: SQLExecutor>: UserTransaction {
 
     private var user: SQLValue { .user(userID) }
 
-    /// First statements of every transaction: creates the user's anchor row if missing (race-safe through
-    /// `ON CONFLICT DO NOTHING`) and, on PostgreSQL, locks it with `FOR UPDATE`, which serializes the user's
-    /// transactions until commit. SQLite needs no row lock: `BEGIN IMMEDIATE` holds the database's write lock.
-    public func lockUser() async throws {
-        switch dialect {
-        case .postgres:
-            let lock = "SELECT user_id FROM accounts WHERE user_id = $1 FOR UPDATE"
-            guard try await rows(lock, [user]).isEmpty else { return }
-            _ = try await rows("INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT DO NOTHING", [user])
-            _ = try await rows(lock, [user])
-        case .sqlite:
-            _ = try await rows("INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT DO NOTHING", [user])
-        }
-    }
-
     private func rows(_ sql: String, _ binds: [SQLValue]) async throws -> [Executor.Row] {
         try await executor.query(sql, binds)
     }
