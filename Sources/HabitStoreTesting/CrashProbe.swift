@@ -36,32 +36,18 @@ public enum CrashProbe {
     /// Runs the probe for `count` completions of `user` against `store` (`sqlite:PATH` or a postgres URL),
     /// sending SIGKILL as soon as `killAfter` completions were acknowledged (never when nil).
     public static func run(store: String, user: UserID, count: Int, at instant: Date, killAfter: Int?) async throws -> Run {
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = [store, user.rawValue, String(count), String(Int64(instant.timeIntervalSince1970))]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        // Reading the pipe blocks, so it happens on a Dispatch thread rather than the test's executor.
+        let child = try ChildProcess.spawn(
+            [try executable().path, store, user.rawValue, String(count), String(Int64(instant.timeIntervalSince1970))],
+            capturesOutput: true)
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 var acknowledged: [String] = []
-                var buffer = Data()
-                while case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
-                    buffer.append(chunk)
-                    while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                        let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                        buffer.removeSubrange(buffer.startIndex...newline)
-                        guard line.hasPrefix("ack ") else { continue }
-                        acknowledged.append(String(line.dropFirst(4)))
-                        if acknowledged.count == killAfter { kill(process.processIdentifier, SIGKILL) }
-                    }
+                let (status, wasKilled) = child.readLinesAndWait { line in
+                    guard line.hasPrefix("ack ") else { return }
+                    acknowledged.append(String(line.dropFirst(4)))
+                    if acknowledged.count == killAfter { kill(child.pid, SIGKILL) }
                 }
-                process.waitUntilExit()
-                continuation.resume(
-                    returning: Run(
-                        acknowledged: acknowledged, status: process.terminationStatus,
-                        wasKilled: process.terminationReason == .uncaughtSignal))
+                continuation.resume(returning: Run(acknowledged: acknowledged, status: status, wasKilled: wasKilled))
             }
         }
     }

@@ -10,7 +10,16 @@ import Testing
 @Suite struct PostgresOutageTests {
     @Test func callsFailUnavailableDuringAnOutageAndSucceedAfterwardsWithNoManualStep() async throws {
         let cluster = try await ThrowawayCluster.start()
-        defer { cluster.remove() }
+        do {
+            try await exerciseOutage(cluster)
+        } catch {
+            await cluster.remove()
+            throw error
+        }
+        await cluster.remove()
+    }
+
+    private func exerciseOutage(_ cluster: ThrowawayCluster) async throws {
         let user = try UserID("outage-\(UUID().uuidString)")
         let record = UserRecord(
             id: user, settings: UserSettings(displayName: "O", timeZoneID: "UTC", dayStartMinutes: 0),
@@ -74,8 +83,8 @@ struct ThrowawayCluster: Sendable {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("habit-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cluster = ThrowawayCluster(directory: directory, bin: bin, port: try freePort())
-        try await run(["/bin/chown", "postgres:", directory.path])
-        try await run(["/usr/sbin/runuser", "-u", "postgres", "--", "\(bin)/initdb", "-D", cluster.data, "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+        try await ChildProcess.run(["/bin/chown", "postgres:", directory.path])
+        try await ChildProcess.run(["/usr/sbin/runuser", "-u", "postgres", "--", "\(bin)/initdb", "-D", cluster.data, "-U", "postgres", "--auth=trust", "-E", "UTF8"])
         try await cluster.start()
         return cluster
     }
@@ -93,33 +102,13 @@ struct ThrowawayCluster: Sendable {
         try await pgctl(["-m", "fast", "-w", "stop"])
     }
 
-    func remove() {
-        let stop = Process()
-        stop.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        stop.arguments = ["-u", "postgres", "--", "\(bin)/pg_ctl", "-D", data, "-m", "immediate", "stop"]
-        try? stop.run()
-        stop.waitUntilExit()
+    func remove() async {
+        try? await pgctl(["-m", "immediate", "stop"])
         try? FileManager.default.removeItem(at: directory)
     }
 
     private func pgctl(_ arguments: [String]) async throws {
-        try await Self.run(["/usr/sbin/runuser", "-u", "postgres", "--", "\(bin)/pg_ctl", "-D", data] + arguments)
-    }
-
-    /// Runs a command to completion on a Dispatch thread (waiting blocks) and fails on a non-zero exit.
-    private static func run(_ command: [String]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let status = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }
-        }
-        guard status == 0 else { throw StoreTestFailure(description: "\(command.joined(separator: " ")) exited \(status)") }
+        try await ChildProcess.run(["/usr/sbin/runuser", "-u", "postgres", "--", "\(bin)/pg_ctl", "-D", data] + arguments)
     }
 
     private static func freePort() throws -> Int {
