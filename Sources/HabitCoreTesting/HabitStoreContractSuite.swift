@@ -1,6 +1,5 @@
-public import Foundation
+import Foundation
 public import HabitCore
-import Synchronization
 
 /// The behaviour every `HabitStore` adapter must show, runnable against any store.
 ///
@@ -13,9 +12,11 @@ import Synchronization
 public struct HabitStoreContractSuite: Sendable {
     /// One contract check.
     public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
+        // Each case names what it checks; see the private function of the same name.
         case userRoundTrip, habitRoundTrip, entryRoundTripAndRanges, onePerHabitPerDay, idempotencyRecords,
             ledgerAppendOnlyAndOrdered, rolloverCompareAndSet, usersDueForRollover, perUserIsolation,
-            rollbackOnError, transactionsOfOneUserSerialize, concurrentCompletionsSumExactly, pagination,
+            rollbackOnError, transactionsOfOneUserSerialize, firstTransactionsOfANewUserSerialize,
+            concurrentCompletionsSumExactly, pagination,
             deleteHabitCascadesToEntriesOnly
 
         /// The check's name.
@@ -50,6 +51,7 @@ public struct HabitStoreContractSuite: Sendable {
         case .perUserIsolation: try await perUserIsolation(store)
         case .rollbackOnError: try await rollbackOnError(store)
         case .transactionsOfOneUserSerialize: try await transactionsOfOneUserSerialize(store)
+        case .firstTransactionsOfANewUserSerialize: try await firstTransactionsOfANewUserSerialize(store)
         case .concurrentCompletionsSumExactly: try await concurrentCompletionsSumExactly(store)
         case .pagination: try await pagination(store)
         case .deleteHabitCascadesToEntriesOnly: try await deleteHabitCascadesToEntriesOnly(store)
@@ -203,7 +205,8 @@ public struct HabitStoreContractSuite: Sendable {
             LedgerEntry(
                 kind: .completionAward, amount: Award(xp: 10, centiCoins: 102, hpTenths: 20), habitID: habit,
                 day: Fixture.day, completionID: .random(), recordedAt: Fixture.instant),
-            LedgerEntry(kind: .redemption, amount: Award(centiCoins: -500), rewardID: .random(), recordedAt: Fixture.instant),
+            LedgerEntry(
+                kind: .redemption, amount: Award(centiCoins: -500), rewardID: .random(), recordedAt: Fixture.instant),
             LedgerEntry(
                 kind: .missedDamage, amount: Award(hpTenths: -40), habitID: habit, day: Fixture.day.adding(days: 1),
                 recordedAt: Fixture.instant),
@@ -211,7 +214,9 @@ public struct HabitStoreContractSuite: Sendable {
         let firstBatch = try await store.withUserTransaction(user) { try await $0.appendLedger(rows) }
         let secondBatch = try await store.withUserTransaction(user) {
             try await $0.appendLedger([
-                LedgerEntry(kind: .deathPenalty, amount: Award(xp: -25, centiCoins: -9, hpTenths: 500), recordedAt: Fixture.instant),
+                LedgerEntry(
+                    kind: .deathPenalty, amount: Award(xp: -25, centiCoins: -9, hpTenths: 500),
+                    recordedAt: Fixture.instant),
                 LedgerEntry(kind: .levelUpHeal, amount: Award(hpTenths: 3), recordedAt: Fixture.instant),
             ])
         }
@@ -293,7 +298,9 @@ public struct HabitStoreContractSuite: Sendable {
             try await transaction.insertEntry(Fixture.entry(habit, Fixture.day, .completed))
             try await transaction.insertReward(reward)
             _ = try await transaction.appendLedger([
-                LedgerEntry(kind: .completionAward, amount: Award(xp: 1), habitID: habit.id, day: Fixture.day, recordedAt: Fixture.instant)
+                LedgerEntry(
+                    kind: .completionAward, amount: Award(xp: 1), habitID: habit.id, day: Fixture.day,
+                    recordedAt: Fixture.instant)
             ])
         }
         try await store.withUserTransaction(intruder) { transaction in
@@ -378,6 +385,28 @@ public struct HabitStoreContractSuite: Sendable {
             "read-modify-write transactions of one user never lose an update")
     }
 
+    private func firstTransactionsOfANewUserSerialize(_ store: any HabitStore) async throws {
+        // The lock must hold before the user row exists: concurrent first calls of a new user provision it once.
+        let user = try Fixture.newUser()
+        let tasks = 8
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    try await store.withUserTransaction(user) { transaction in
+                        var record = try await transaction.loadUser() ?? Fixture.userRecord(user)
+                        await Task.yield()
+                        record.nextOrdinal += 1
+                        try await transaction.saveUser(record)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try expect(
+            try await load(store, user)?.nextOrdinal == Fixture.userRecord(user).nextOrdinal + Int64(tasks),
+            "concurrent first transactions of a new user serialize")
+    }
+
     private func concurrentCompletionsSumExactly(_ store: any HabitStore) async throws {
         let environment = HabitEnvironment(store: store, clock: FixedClock(Fixture.instant))
         let habits = HabitService(environment: environment)
@@ -454,14 +483,17 @@ public struct HabitStoreContractSuite: Sendable {
             try await transaction.insertHabit(habit)
             try await transaction.insertEntry(Fixture.entry(habit, Fixture.day, .completed))
             _ = try await transaction.appendLedger([
-                LedgerEntry(kind: .completionAward, amount: Award(xp: 10), habitID: habit.id, day: Fixture.day, recordedAt: Fixture.instant)
+                LedgerEntry(
+                    kind: .completionAward, amount: Award(xp: 10), habitID: habit.id, day: Fixture.day,
+                    recordedAt: Fixture.instant)
             ])
         }
         let deleted = try await store.withUserTransaction(user) { try await $0.deleteHabit(habit.id) }
         try expect(deleted, "deleteHabit reports an existing habit")
         let after = try await store.withUserTransaction(user) { transaction in
             (
-                try await transaction.habit(habit.id), try await transaction.entries(habit: nil, from: nil, through: nil),
+                try await transaction.habit(habit.id),
+                try await transaction.entries(habit: nil, from: nil, through: nil),
                 try await transaction.ledger(afterSequence: nil, limit: 10).count,
                 try await transaction.deleteHabit(habit.id)
             )
@@ -520,7 +552,8 @@ enum Fixture {
         var schedules = ScheduleHistory(.weekdays(WeekdaySet([.monday, .wednesday, .friday])), from: day)
         schedules.change(to: .everyNDays(3, start: day.adding(days: 10)), from: day.adding(days: 10))
         return Habit(
-            id: .random(), ordinal: ordinal, name: "Stretch \(ordinal)", notes: "10 minutes\nno excuses", difficulty: .hard,
+            id: .random(), ordinal: ordinal, name: "Stretch \(ordinal)", notes: "10 minutes\nno excuses",
+            difficulty: .hard,
             schedules: schedules, createdDay: day, createdAt: instant, isArchived: false)
     }
 
@@ -531,21 +564,4 @@ enum Fixture {
             id: .random(), habitID: habit.id, day: day, kind: kind, note: note, isImported: imported,
             recordedAt: instant)
     }
-}
-
-/// A clock that always says the same instant (or whatever it was last set to).
-public final class FixedClock: HabitClock {
-    private let instant: Mutex<Date>
-
-    /// A clock reading `instant`.
-    public init(_ instant: Date) { self.instant = Mutex(instant) }
-
-    /// The instant set last.
-    public func now() -> Date { instant.withLock { $0 } }
-
-    /// Moves the clock to `instant`.
-    public func set(_ instant: Date) { self.instant.withLock { $0 = instant } }
-
-    /// Moves the clock by `seconds`.
-    public func advance(by seconds: TimeInterval) { instant.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }

@@ -24,6 +24,10 @@ import Testing
         let entries = try await harness.completions.list(
             harness.user, habit, from: Harness.day(1), through: Harness.day(1))
         #expect(entries.count == 1)
+        // After an undo the key still replays its original outcome; completing again needs a new key.
+        _ = try await harness.completions.undo(harness.user, habit)
+        #expect(try await harness.completions.complete(harness.user, habit, idempotencyKey: "A") == first)
+        #expect(try await harness.stats().totalXP == 0)
     }
 
     @Test func concurrentCompletionsOfOneDayPayOnce() async throws {
@@ -32,7 +36,8 @@ import Testing
         let results = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<10 {
                 group.addTask {
-                    (try? await harness.completions.complete(harness.user, habit, idempotencyKey: "key-\(index)")) != nil
+                    (try? await harness.completions.complete(harness.user, habit, idempotencyKey: "key-\(index)"))
+                        != nil
                 }
             }
             return await group.reduce(into: [Bool]()) { $0.append($1) }
@@ -148,6 +153,10 @@ import Testing
         await expectError(.invalidArgument) {
             try await harness.completions.importHistory(
                 harness.user, habit, days: [.init(day: Harness.day(2))])
+        }
+        await expectError(.invalidArgument) {
+            try await harness.completions.importHistory(
+                harness.user, habit, days: [.init(day: Harness.day(1).adding(days: -3661))])
         }
     }
 }

@@ -26,17 +26,23 @@ import Testing
         #expect(try day("America/New_York", 0, "2024-11-04T04:30:00Z") == "2024-11-03")  // 23:30 EST
         // Day start inside the spring-forward gap: the day begins at 03:00 EDT.
         let gap = try DayReckoner(timeZoneID: "America/New_York", dayStartMinutes: 150)
-        #expect(gap.start(of: try #require(LocalDay(iso8601: "2024-03-10"))) == (try Harness.instant("2024-03-10T07:00:00Z")))
+        #expect(
+            gap.start(of: try #require(LocalDay(iso8601: "2024-03-10")))
+                == (try Harness.instant("2024-03-10T07:00:00Z")))
         #expect(try day("America/New_York", 150, "2024-03-10T06:59:00Z") == "2024-03-09")  // 01:59 EST
         #expect(try day("America/New_York", 150, "2024-03-10T07:00:00Z") == "2024-03-10")  // 03:00 EDT
         // Day start inside the fall-back overlap: the first 01:30 starts the day; the second does not undo it.
         let overlap = try DayReckoner(timeZoneID: "America/New_York", dayStartMinutes: 90)
-        #expect(overlap.start(of: try #require(LocalDay(iso8601: "2024-11-03"))) == (try Harness.instant("2024-11-03T05:30:00Z")))
+        #expect(
+            overlap.start(of: try #require(LocalDay(iso8601: "2024-11-03")))
+                == (try Harness.instant("2024-11-03T05:30:00Z")))
         #expect(try day("America/New_York", 90, "2024-11-03T05:29:59Z") == "2024-11-02")
         #expect(try day("America/New_York", 90, "2024-11-03T06:00:00Z") == "2024-11-03")  // 01:00 EST, second pass
     }
 
-    @Test(arguments: ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata", "America/St_Johns", "UTC"])
+    @Test(arguments: [
+        "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata", "America/St_Johns", "UTC",
+    ])
     func daysPartitionTimeWithoutGoingBack(zone: String) throws {
         // Every 101 minutes through 2024, for several day starts: the instant lies inside its day, days never go
         // back and never skip.

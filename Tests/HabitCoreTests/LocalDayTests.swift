@@ -1,3 +1,4 @@
+import Foundation
 import HabitCore
 import Testing
 
@@ -22,5 +23,26 @@ import Testing
             let (y, m, d) = day.components
             #expect(LocalDay(year: y, month: m, day: d) == day)
         }
+    }
+}
+
+@Suite struct StoredDataTests {
+    @Test func extremeDaysSaturateInsteadOfTrapping() {
+        let last = LocalDay(daysSince1970: .max)
+        #expect(last.adding(days: 1) == last)
+        #expect(LocalDay(daysSince1970: .min).adding(days: -7) == LocalDay(daysSince1970: .min))
+        #expect(last.days(until: LocalDay(daysSince1970: .min)) == Int(Int32.min) - Int(Int32.max))
+    }
+
+    @Test func corruptScheduleHistoryIsRefusedOnDecode() throws {
+        let empty = Data(#"{"changes":[]}"#.utf8)
+        #expect(throws: HabitError.self) { try JSONDecoder().decode(ScheduleHistory.self, from: empty) }
+        var history = ScheduleHistory(.daily, from: LocalDay(daysSince1970: 10))
+        history.change(to: .timesPerWeek(2), from: LocalDay(daysSince1970: 20))
+        let decoded = try JSONDecoder().decode(ScheduleHistory.self, from: JSONEncoder().encode(history))
+        #expect(decoded == history)
+        let unsorted = try JSONEncoder().encode(Array(history.changes.reversed()))
+        let wrapped = Data(#"{"changes":"#.utf8) + unsorted + Data("}".utf8)
+        #expect(throws: HabitError.self) { try JSONDecoder().decode(ScheduleHistory.self, from: wrapped) }
     }
 }

@@ -63,6 +63,18 @@ import Testing
         #expect(totals.xp == stats.totalXP && totals.centiCoins == stats.centiCoins)
     }
 
+    @Test func weeklyHabitsAreChargedPerWeekWithoutRefund() async throws {
+        let harness = try await Harness()
+        let habit = try await harness.newHabit(schedule: .timesPerWeek(1))
+        harness.goTo(7)
+        #expect(try await harness.stats().hpTenths == 500)  // the week is still open on Sunday
+        harness.goTo(8)
+        #expect(try await harness.stats().hpTenths == 480)  // Sunday closed the week short
+        let late = try await harness.complete(habit, day: 7)
+        #expect(late.award == Award(xp: 10, centiCoins: 100))
+        #expect(try await harness.stats().hpTenths == 480)
+    }
+
     @Test func archivedHabitsAreNeverCharged() async throws {
         let harness = try await Harness()
         let habit = try await harness.newHabit()

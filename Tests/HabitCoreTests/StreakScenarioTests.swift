@@ -88,7 +88,8 @@ private let scenarios: [StreakScenario] = [
         events: daily(1...5) + [.day(8), .done(8)],
         expected: .init(current: 6, best: 6, xp: 60, centiCoins: 615, level: 2, hpTenths: 500)),
     .init(
-        name: "P10 a skip neither counts nor breaks", events: [.day(1), .done(1), .day(2), .skip(2), .day(3), .done(3)],
+        name: "P10 a skip neither counts nor breaks",
+        events: [.day(1), .done(1), .day(2), .skip(2), .day(3), .done(3)],
         expected: .init(current: 2, best: 2, xp: 20, centiCoins: 201, level: 1, hpTenths: 500)),
     .init(
         name: "P10 only skips make no streak", events: [.day(1), .skip(1), .day(2), .skip(2), .day(3), .skip(3)],
@@ -120,8 +121,10 @@ private let scenarios: [StreakScenario] = [
         expected: .init(current: 0, best: 2, xp: 80, centiCoins: 807, level: 3, hpTenths: 480)),
     .init(
         name: "P10 three per week: a skip lowers what the week needs", schedule: .timesPerWeek(3),
-        events: [.day(1), .done(1), .day(2), .done(2), .day(3), .skip(3), .day(4), .skip(4), .day(5), .skip(5),
-            .day(6), .skip(6), .day(7), .skip(7), .day(8)],
+        events: [
+            .day(1), .done(1), .day(2), .done(2), .day(3), .skip(3), .day(4), .skip(4), .day(5), .skip(5),
+            .day(6), .skip(6), .day(7), .skip(7), .day(8),
+        ],
         expected: .init(current: 1, best: 1, xp: 20, centiCoins: 200, level: 1, hpTenths: 500)),
 ]
 

@@ -2,7 +2,14 @@ public import Foundation
 
 /// How hard a habit is; scales rewards and damage. Permille factors follow Habitica's priorities.
 public enum Difficulty: String, CaseIterable, Hashable, Sendable, Codable {
-    case trivial, easy, medium, hard
+    /// Factor 0.1: a tiny habit.
+    case trivial
+    /// Factor 1: the default.
+    case easy
+    /// Factor 1.5.
+    case medium
+    /// Factor 2.
+    case hard
 
     /// The factor in permille: trivial 100, easy 1000, medium 1500, hard 2000.
     public var permille: Int64 {
@@ -57,7 +64,10 @@ public struct Habit: Hashable, Sendable, Codable {
 public struct DayEntry: Hashable, Sendable, Codable {
     /// Done counts toward streaks and rewards; skipped neither counts nor breaks.
     public enum Kind: String, Hashable, Sendable, Codable {
-        case completed, skipped
+        /// Done: counts toward streaks, pays a reward.
+        case completed
+        /// Deliberately skipped: neither counts nor breaks, pays nothing.
+        case skipped
     }
 
     /// Random id.

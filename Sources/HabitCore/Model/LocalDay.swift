@@ -57,8 +57,10 @@ public struct LocalDay: Hashable, Comparable, Sendable, Codable, CustomStringCon
     /// The Monday that starts this day's calendar week (weeks start on Monday, ISO 8601).
     public var startOfWeek: LocalDay { adding(days: -(weekday.rawValue - 1)) }
 
-    /// The day `days` later (earlier when negative).
-    public func adding(days: Int) -> LocalDay { LocalDay(daysSince1970: daysSince1970 + Int32(days)) }
+    /// The day `days` later (earlier when negative), saturating at the ends of the representable range.
+    public func adding(days: Int) -> LocalDay {
+        LocalDay(daysSince1970: Int32(clamping: Int(daysSince1970) + days))
+    }
 
     /// Whole days from `self` to `other` (positive when `other` is later).
     public func days(until other: LocalDay) -> Int { Int(other.daysSince1970) - Int(daysSince1970) }
@@ -88,7 +90,20 @@ public struct LocalDay: Hashable, Comparable, Sendable, Codable, CustomStringCon
 
 /// A day of the week, numbered as ISO 8601 does (Monday 1 ... Sunday 7).
 public enum Weekday: Int, CaseIterable, Hashable, Sendable, Codable {
-    case monday = 1, tuesday, wednesday, thursday, friday, saturday, sunday
+    /// ISO weekday 1, the first day of a calendar week here.
+    case monday = 1
+    /// ISO weekday 2.
+    case tuesday
+    /// ISO weekday 3.
+    case wednesday
+    /// ISO weekday 4.
+    case thursday
+    /// ISO weekday 5.
+    case friday
+    /// ISO weekday 6.
+    case saturday
+    /// ISO weekday 7, the last day of a calendar week.
+    case sunday
 }
 
 /// A set of weekdays stored as a 7-bit mask (bit 0 = Monday), one integer column in SQL.

@@ -75,6 +75,13 @@ public struct ScheduleHistory: Hashable, Sendable, Codable {
         self.changes = changes
     }
 
+    /// Decodes a stored history and re-checks its invariant, so corrupt rows fail as `.internalError` instead of
+    /// breaking the calculator.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(changes: container.decode([ScheduleChange].self, forKey: .changes))
+    }
+
     /// The schedule in force now (the newest change).
     public var current: Schedule { changes[changes.count - 1].schedule }
 

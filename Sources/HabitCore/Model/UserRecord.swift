@@ -128,7 +128,9 @@ public struct RedemptionOutcome: Hashable, Sendable, Codable {
 public struct IdempotencyRecord: Hashable, Sendable, Codable {
     /// The result kinds a key can replay.
     public enum Outcome: Hashable, Sendable, Codable {
+        /// A completion or skip.
         case completion(CompletionOutcome)
+        /// A reward redemption.
         case redemption(RedemptionOutcome)
     }
 

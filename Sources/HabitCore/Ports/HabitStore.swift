@@ -5,7 +5,9 @@ public import Foundation
 /// Contract (checked for every adapter by `HabitStoreContractSuite` in `HabitCoreTesting`):
 /// - `withUserTransaction` serializes transactions of the same user (PostgreSQL: `SELECT ... FOR UPDATE` on
 ///   the user row, or an advisory lock; in memory: a per-user lock) and commits atomically: everything the
-///   body wrote becomes visible together when it returns, nothing when it throws.
+///   body wrote becomes visible together when it returns, nothing when it throws. The lock must also hold for a
+///   user whose row does not exist yet (their first calls provision it), e.g. `pg_advisory_xact_lock` on a hash
+///   of the id, or upserting the row before locking it.
 /// - Transactions of different users may run concurrently and never see each other's data.
 /// - Failures of the store itself are thrown as `HabitError` with code `.unavailable`; errors thrown by the body
 ///   are rethrown unchanged after rolling back.

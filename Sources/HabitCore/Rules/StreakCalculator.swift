@@ -76,8 +76,10 @@ public struct StreakCalculator: Sendable {
 
     /// The days of `day`'s calendar week that share its schedule change, not before `walkStart`.
     func weekGroup(containing day: LocalDay, walkStart: LocalDay) -> (start: LocalDay, end: LocalDay) {
-        let changeStart = schedules.changes.last(where: { $0.effectiveFrom <= day })?.effectiveFrom ?? walkStart
-        let nextChange = schedules.changes.first(where: { $0.effectiveFrom > day })?.effectiveFrom
+        // The first schedule also governs the days before it (imported history), so it starts no group.
+        let laterChanges = schedules.changes.dropFirst()
+        let changeStart = laterChanges.last(where: { $0.effectiveFrom <= day })?.effectiveFrom ?? walkStart
+        let nextChange = laterChanges.first(where: { $0.effectiveFrom > day })?.effectiveFrom
         let start = max(day.startOfWeek, changeStart, walkStart)
         var end = day.startOfWeek.adding(days: 6)
         if let nextChange { end = min(end, nextChange.adding(days: -1)) }

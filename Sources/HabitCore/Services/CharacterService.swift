@@ -125,7 +125,8 @@ public struct CharacterService: Sendable {
             session.post(.redemption, Award(centiCoins: -reward.priceCentiCoins), reward: rewardID)
             let written = try await session.flush()
             let outcome = RedemptionOutcome(
-                rewardID: rewardID, priceCentiCoins: reward.priceCentiCoins, ledgerSequence: written.last?.sequence ?? 0)
+                rewardID: rewardID, priceCentiCoins: reward.priceCentiCoins, ledgerSequence: written.last?.sequence ?? 0
+            )
             if let key {
                 try await session.transaction.insertIdempotencyRecord(
                     IdempotencyRecord(

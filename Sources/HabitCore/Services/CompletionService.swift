@@ -18,7 +18,7 @@ public struct CompletionService: Sendable {
 
     /// One day of imported history.
     public struct ImportedDay: Sendable, Hashable {
-        /// The day (not in the future; any past day, even before the habit was created).
+        /// The day (not in the future, at most 3660 days back, possibly before the habit was created).
         public var day: LocalDay
         /// Completed or skipped.
         public var kind: DayEntry.Kind
@@ -45,6 +45,8 @@ public struct CompletionService: Sendable {
 
     /// The most days one import may carry.
     public static let maxImportDays = 1000
+    /// How far back an import may reach, in days (about ten years).
+    public static let maxImportAgeDays = 3660
     /// The widest range `list` returns.
     public static let maxListDays = 366
 
@@ -68,7 +70,7 @@ public struct CompletionService: Sendable {
         idempotencyKey: String?
     ) async throws(HabitError) -> CompletionOutcome {
         let key = try Validation.idempotencyKey(idempotencyKey)
-        let note = try Validation.text(note, field: "note", allowEmpty: true, maxLength: 500)
+        let note = try Validation.text(note, field: "note", allowEmpty: true, allowsNewlines: true, maxLength: 500)
         let fingerprint = "\(kind.rawValue) \(habitID) \(requestedDay?.description ?? "today")"
         let rules = environment.rules
         return try await environment.withSession(user) { session in
@@ -95,10 +97,13 @@ public struct CompletionService: Sendable {
                 var amount = rules.completionAward(
                     difficulty: habit.difficulty, streakBefore: calculator.streakBefore(day: day, entries: entries))
                 // A day already charged at rollover is made whole: the completion refunds that day's net HP loss.
-                let netHP = try await session.transaction.ledger(habit: habitID, day: day).reduce(0) {
-                    $0 + $1.amount.hpTenths
+                // Weekly habits are charged per week, which one late day need not repair: no refund for them.
+                if !habit.schedules.schedule(on: day).isWeekly {
+                    let netHP = try await session.transaction.ledger(habit: habitID, day: day).reduce(0) {
+                        $0 + $1.amount.hpTenths
+                    }
+                    amount.hpTenths = max(0, -netHP)
                 }
-                amount.hpTenths = max(0, -netHP)
                 award = session.post(.completionAward, amount, habit: habitID, day: day, completion: entry.id)
             }
             entries.append(entry)
@@ -156,7 +161,7 @@ public struct CompletionService: Sendable {
         }
     }
 
-    /// Imports past days (up to 1000, none in the future, any age), leaving days that already have an entry
+    /// Imports past days (up to 1000, none in the future, at most 3660 days back), leaving days that already have an entry
     /// alone. Imported completions pay nothing: rewards are for live check-ins.
     public func importHistory(_ user: UserID, _ habitID: HabitID, days: [ImportedDay]) async throws(HabitError)
         -> ImportOutcome
@@ -165,12 +170,19 @@ public struct CompletionService: Sendable {
             throw HabitError(.invalidArgument, "an import may carry at most \(Self.maxImportDays) days")
         }
         var notes: [String] = []
-        for day in days { notes.append(try Validation.text(day.note, field: "note", allowEmpty: true, maxLength: 500)) }
+        for day in days {
+            notes.append(
+                try Validation.text(day.note, field: "note", allowEmpty: true, allowsNewlines: true, maxLength: 500))
+        }
         let cleaned = notes
         return try await environment.withSession(user) { session in
             let habit = try await session.writableHabit(habitID)
             if let future = days.first(where: { $0.day > session.today }) {
                 throw HabitError(.invalidArgument, "\(future.day) is in the future (today is \(session.today))")
+            }
+            if let ancient = days.first(where: { $0.day.days(until: session.today) > Self.maxImportAgeDays }) {
+                throw HabitError(
+                    .invalidArgument, "\(ancient.day) is more than \(Self.maxImportAgeDays) days back")
             }
             var entries = try await session.transaction.entries(habit: habitID, from: nil, through: nil)
             var taken = Set(entries.map(\.day))

@@ -185,7 +185,8 @@ struct UserSession {
         }
         user.lastClosedDay = closeThrough
         user.nextRolloverAt = next
-        let habits = try await transaction.habits(afterOrdinal: nil, limit: rules.maxHabitsPerUser, includeArchived: false)
+        let habits = try await transaction.habits(
+            afterOrdinal: nil, limit: rules.maxHabitsPerUser, includeArchived: false)
         let entries = try await transaction.entries(habit: nil, from: closeThrough.startOfWeek, through: closeThrough)
         let entriesByHabit = Dictionary(grouping: entries, by: \.habitID)
         let deathsBefore = user.character.deaths

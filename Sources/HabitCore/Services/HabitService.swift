@@ -37,7 +37,8 @@ public struct HabitService: Sendable {
         public var schedule: Schedule?
 
         /// Bundles the changes.
-        public init(name: String? = nil, notes: String? = nil, difficulty: Difficulty? = nil, schedule: Schedule? = nil) {
+        public init(name: String? = nil, notes: String? = nil, difficulty: Difficulty? = nil, schedule: Schedule? = nil)
+        {
             self.name = name
             self.notes = notes
             self.difficulty = difficulty
@@ -48,7 +49,8 @@ public struct HabitService: Sendable {
     /// Creates a habit starting today.
     public func create(_ user: UserID, _ new: NewHabit) async throws(HabitError) -> Habit {
         let name = try Validation.text(new.name, field: "name", maxLength: 100)
-        let notes = try Validation.text(new.notes, field: "notes", allowEmpty: true, maxLength: 2000)
+        let notes = try Validation.text(
+            new.notes, field: "notes", allowEmpty: true, allowsNewlines: true, maxLength: 2000)
         let schedule = try new.schedule.validated()
         let rules = environment.rules
         return try await environment.withSession(user) { session in
@@ -88,7 +90,7 @@ public struct HabitService: Sendable {
             try Validation.text(value, field: "name", maxLength: 100)
         }
         let notes = try changes.notes.map { (value) throws(HabitError) in
-            try Validation.text(value, field: "notes", allowEmpty: true, maxLength: 2000)
+            try Validation.text(value, field: "notes", allowEmpty: true, allowsNewlines: true, maxLength: 2000)
         }
         let schedule = try changes.schedule.map { (value) throws(HabitError) in try value.validated() }
         return try await environment.withSession(user) { session in

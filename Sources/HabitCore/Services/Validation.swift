@@ -1,15 +1,19 @@
 /// Input checks shared by the services; each failure names the field.
 enum Validation {
-    /// Trims whitespace and checks the length in characters and the absence of control characters.
-    static func text(_ value: String, field: String, allowEmpty: Bool = false, maxLength: Int) throws(HabitError)
-        -> String
-    {
+    /// Trims whitespace and checks the length in characters and the absence of control characters (newlines only
+    /// where `allowsNewlines`).
+    static func text(
+        _ value: String, field: String, allowEmpty: Bool = false, allowsNewlines: Bool = false, maxLength: Int
+    ) throws(HabitError) -> String {
         let trimmed = value.trimmingWhitespace()
         guard allowEmpty || !trimmed.isEmpty else { throw HabitError(.invalidArgument, "\(field) must not be empty") }
         guard trimmed.count <= maxLength else {
             throw HabitError(.invalidArgument, "\(field) must be at most \(maxLength) characters")
         }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" })
+        guard
+            !trimmed.unicodeScalars.contains(where: {
+                $0.properties.generalCategory == .control && !(allowsNewlines && $0 == "\n")
+            })
         else { throw HabitError(.invalidArgument, "\(field) must not contain control characters") }
         return trimmed
     }
