@@ -69,7 +69,10 @@ public enum ScratchPostgres {
         var configuration = PostgresHabitStore.Configuration(location: location)
         configuration.callTimeout = .seconds(30)
         configure(&configuration)
-        let store = PostgresHabitStore(configuration: configuration, logger: Logger(label: "test.postgres"))
+        // The outage test makes the pool log every failed reconnect at info level; warnings are enough here.
+        var logger = Logger(label: "test.postgres")
+        logger.logLevel = .warning
+        let store = PostgresHabitStore(configuration: configuration, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             defer { group.cancelAll() }
