@@ -190,8 +190,8 @@ let package = Package(
         .executableTarget(
             name: "habit-server",
             dependencies: [
-                "HabitAPI", "HabitAuth", "HabitCore", "HabitCoreTesting", "HabitHandlers", "RedisQuota", "RPCCore",
-                "RPCServer",
+                "HabitAPI", "HabitAuth", "HabitCore", "HabitHandlers", "RedisQuota", "RPCCore",
+                "RPCServer", "HabitStoreSQL", "HabitPostgres", "HabitSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "HabitAPI", "HabitAuth", "RPCClient", "RPCCore",
+                "HabitAPI", "HabitAuth", "RPCClient", "RPCCore", "HabitStoreSQL", "HabitStoreTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -13,7 +13,7 @@ public import ServiceLifecycle
 /// while different users run in parallel. Every call has a deadline: an unreachable database fails with
 /// `.unavailable` after `callTimeout`, never after the pool's minute-long connection retries, and the pool
 /// reconnects by itself when the database returns.
-public final class PostgresHabitStore: HabitStore, Service {
+public final class PostgresHabitStore: SchemaVersionedStore, Service {
     /// Connection and timing settings with documented defaults.
     public struct Configuration: Sendable {
         /// Where the database is.
@@ -69,6 +69,16 @@ public final class PostgresHabitStore: HabitStore, Service {
         try await withDeadline(configuration.migrationTimeout) {
             try await client.withConnection { connection in
                 try await SchemaMigrator.migrate(on: PostgresExecutor(connection: connection, logger: logger), dialect: .postgres)
+            }
+        }
+    }
+
+    /// Reads `schema_migrations` on a pooled connection within `callTimeout`: the readiness probe.
+    public func pendingMigrations() async throws -> [Int64] {
+        try await withDeadline(configuration.callTimeout) {
+            try await client.withConnection { connection in
+                try await SchemaMigrator.pendingVersions(
+                    on: PostgresExecutor(connection: connection, logger: logger), dialect: .postgres)
             }
         }
     }

@@ -1,6 +1,6 @@
 public import Foundation
 public import HabitCore
-import HabitStoreSQL
+public import HabitStoreSQL
 public import Logging
 import SQLiteNIO
 
@@ -11,7 +11,7 @@ import SQLiteNIO
 /// `synchronous=NORMAL` (a committed transaction survives a killed process; the last ones may be lost if the
 /// machine itself loses power), foreign keys on, and a busy timeout in place of sqlite-nio's endless busy retry
 /// for when another process holds the file.
-public final class SQLiteHabitStore: HabitStore {
+public final class SQLiteHabitStore: SchemaVersionedStore {
     /// Tuning with documented defaults.
     public struct Configuration: Sendable {
         /// How long a statement waits for another process's lock on the file before failing `.unavailable`.
@@ -68,13 +68,24 @@ public final class SQLiteHabitStore: HabitStore {
         return result
     }
 
+    /// Reads `schema_migrations` inside the connection's turn: the readiness probe (it fails when the file
+    /// became unreadable or locked by another process beyond the busy timeout).
+    public func pendingMigrations() async throws -> [Int64] {
+        try await inTurn { try await SchemaMigrator.pendingVersions(on: session.executor, dialect: .sqlite) }
+    }
+
     /// Reads the rollover index inside the connection's turn.
     public func usersDueForRollover(at instant: Date, limit: Int) async throws -> [UserID] {
+        try await inTurn { try await StoreQueries.usersDueForRollover(on: session.executor, at: instant, limit: limit) }
+    }
+
+    /// Runs `read` in a transaction of its own on the single connection.
+    private func inTurn<T: Sendable>(_ read: () async throws -> T) async throws -> T {
         try await session.begin()
         do {
-            let due = try await StoreQueries.usersDueForRollover(on: session.executor, at: instant, limit: limit)
+            let result = try await read()
             try await session.commit()
-            return due
+            return result
         } catch {
             await session.rollback()
             throw error

@@ -169,6 +169,15 @@ public enum SchemaMigrator {
         }
     }
 
+    /// The versions of this build's migrations that the database has not recorded, in order; a database
+    /// that was never migrated fails here (no `schema_migrations` table), which readiness reports as such.
+    public static func pendingVersions(on executor: some SQLExecutor, dialect: SQLDialect) async throws -> [Int64] {
+        let seen = Set(try await executor.query("SELECT version FROM schema_migrations", []).map { row in
+            try row.int64("version")
+        })
+        return HabitSchema.migrations(for: dialect).map(\.version).filter { !seen.contains($0) }
+    }
+
     private static func applyPending(on executor: some SQLExecutor, dialect: SQLDialect) async throws -> [Int64] {
         if let lock = dialect.migrationLock {
             _ = try await executor.query(lock, [])

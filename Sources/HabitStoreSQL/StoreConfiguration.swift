@@ -37,6 +37,12 @@ public enum StoreConfiguration: Sendable, Hashable {
             self.database = database
         }
 
+        /// The location as a `postgres://` URL with the password replaced by `***`: what logs may show.
+        public var redactedURL: String {
+            let password = password == nil ? "" : ":***"
+            return "postgres://\(username)\(password)@\(host):\(port)/\(database)"
+        }
+
         /// Parses `postgres://user[:password]@host[:port]/database` (or `postgresql://`); percent-escapes in
         /// the user and password are decoded.
         public init(url text: String) throws(StoreConfigurationError) {

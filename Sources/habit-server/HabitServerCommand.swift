@@ -3,8 +3,10 @@ import Foundation
 import HabitAPI
 import HabitAuth
 import HabitCore
-import HabitCoreTesting
 import HabitHandlers
+import HabitPostgres
+import HabitSQLite
+import HabitStoreSQL
 import Logging
 import NIOCore
 import RedisQuota
@@ -38,22 +40,40 @@ struct HabitServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between rollover passes (HABIT_ROLLOVER_INTERVAL_SECONDS, default 60).")
     var rolloverIntervalSeconds: Int?
 
+    @Option(help: "SQLite file used when HABIT_DATABASE_URL is unset (HABIT_SQLITE_PATH, default <data-dir>/habit.sqlite).")
+    var sqlitePath: String?
+    @Option(help: "Seconds between readiness probes of the store (HABIT_STORE_PROBE_INTERVAL_SECONDS, default 1).")
+    var storeProbeIntervalSeconds: Int?
+
     func resolve(_ environment: [String: String]) throws -> ServerConfiguration {
         let settings = SettingResolver(environment: environment)
         let levelName = settings.string(logLevel, "HABIT_LOG_LEVEL", default: "info")
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ValidationError("log level must be one of trace, debug, info, notice, warning, error, critical")
         }
+        let dataDirectory = settings.string(dataDir, "HABIT_DATA_DIR", default: "./data")
+        var storeEnvironment = environment
+        storeEnvironment["HABIT_SQLITE_PATH"] = settings.string(
+            sqlitePath, "HABIT_SQLITE_PATH", default: (dataDirectory as NSString).appendingPathComponent("habit.sqlite"))
+        let store: StoreConfiguration
+        do {
+            store = try StoreConfiguration(environment: storeEnvironment)
+        } catch {
+            throw ValidationError("HABIT_DATABASE_URL: \(error.description)")
+        }
         return ServerConfiguration(
             host: settings.string(host, "HABIT_HOST", default: "127.0.0.1"),
             port: try settings.integer(port, "HABIT_PORT", default: 7420, range: 0...65535),
             adminHost: settings.string(adminHost, "HABIT_ADMIN_HOST", default: "127.0.0.1"),
             adminPort: try settings.integer(adminPort, "HABIT_ADMIN_PORT", default: 7421, range: 0...65535),
-            dataDirectory: settings.string(dataDir, "HABIT_DATA_DIR", default: "./data"),
+            dataDirectory: dataDirectory,
             logLevel: level,
             drainSeconds: try settings.integer(drainSeconds, "HABIT_DRAIN_SECONDS", default: 10, range: 0...3600),
             rolloverIntervalSeconds: try settings.integer(
                 rolloverIntervalSeconds, "HABIT_ROLLOVER_INTERVAL_SECONDS", default: 60, range: 1...86400),
+            store: store,
+            storeProbeIntervalSeconds: try settings.integer(
+                storeProbeIntervalSeconds, "HABIT_STORE_PROBE_INTERVAL_SECONDS", default: 1, range: 1...60),
             environment: environment)
     }
 
@@ -84,9 +104,48 @@ struct HabitServerCommand: AsyncParsableCommand {
         }
         let authority = await TokenAuthority(secret: secret)
 
-        logger.warning("persistence is not merged yet: using the in-memory store; data is lost on exit")
-        let environment = HabitEnvironment(store: InMemoryHabitStore())
-        let board = ServingStatusBoard()
+        let readiness = ReadinessTracker(board: ServingStatusBoard())
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let store: any SchemaVersionedStore
+        let migrate: (@Sendable () async throws -> [Int64])?
+        let sqlite: SQLiteHabitStore?
+        switch configuration.store {
+        case .postgres(let location):
+            logger.info("store: PostgreSQL", metadata: ["database.url": "\(location.redactedURL)"])
+            let postgres = PostgresHabitStore(configuration: .init(location: location), logger: logger)
+            services.append(.init(service: postgres, serviceName: "postgres"))
+            (store, migrate, sqlite) = (postgres, { try await postgres.migrate() }, nil)
+        case .sqlite(let path):
+            logger.info("store: SQLite", metadata: ["sqlite.path": "\(path)"])
+            let opened = try await SQLiteHabitStore.open(path: path, logger: logger)
+            (store, migrate, sqlite) = (opened, nil, opened)
+        }
+        services.append(
+            .init(
+                service: StoreMonitor(
+                    store: store, migrate: migrate, readiness: readiness,
+                    interval: .seconds(configuration.storeProbeIntervalSeconds), logger: logger),
+                serviceName: "store-monitor"))
+        do {
+            try await serveRPC(
+                configuration, store: store, services: services, readiness: readiness, authority: authority,
+                logger: logger)
+        } catch {
+            try? await sqlite?.close()
+            throw error
+        }
+        try await sqlite?.close()
+        logger.info("habit-server stopped")
+    }
+
+    /// Builds the RPC server and the remaining services around `store` and runs the group until shutdown.
+    private func serveRPC(
+        _ configuration: ServerConfiguration, store: any SchemaVersionedStore,
+        services storeServices: [ServiceGroupConfiguration.ServiceConfiguration], readiness: ReadinessTracker,
+        authority: TokenAuthority, logger: Logger
+    ) async throws {
+        var services = storeServices
+        let environment = HabitEnvironment(store: store)
 
         var quotaConfiguration = QuotaLimiter.Configuration(policies: .standard)
         quotaConfiguration.instanceCount = 1
@@ -100,14 +159,13 @@ struct HabitServerCommand: AsyncParsableCommand {
         let application = HabitApplication(environment: environment, logger: logger)
         let server = try RPCServer(
             configuration: rpcConfiguration,
-            methods: application.serverMethods + HealthHandler(board: board).serverMethods,
+            methods: application.serverMethods + HealthHandler(board: readiness.board).serverMethods,
             interceptors: [
                 CallLoggingInterceptor(logger: logger), AuthInterceptor(authority: authority),
                 QuotaInterceptor(limiter: limiter),
             ],
             logger: logger)
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let redis { services.append(.init(service: RedisClientService(client: redis), serviceName: "redis")) }
         services.append(
             .init(
@@ -118,9 +176,9 @@ struct HabitServerCommand: AsyncParsableCommand {
         services.append(
             .init(
                 service: AdminServer(
-                    host: configuration.adminHost, port: configuration.adminPort, board: board, logger: logger),
+                    host: configuration.adminHost, port: configuration.adminPort, board: readiness.board, logger: logger),
                 serviceName: "admin"))
-        services.append(.init(service: RPCServerService(server: server, board: board), serviceName: "rpc"))
+        services.append(.init(service: RPCServerService(server: server, readiness: readiness), serviceName: "rpc"))
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
         groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
         let group = ServiceGroup(configuration: groupConfiguration)
@@ -129,10 +187,9 @@ struct HabitServerCommand: AsyncParsableCommand {
             tasks.addTask { try await group.run() }
             tasks.addTask {
                 let address = try await server.localAddress()
-                board.set(.serving)
+                readiness.update { $0.isListening = true }
                 logger.info("habit-server ready", metadata: ["address": "\(address)", "port": "\(address.port ?? 0)"])
             }
         }
-        logger.info("habit-server stopped")
     }
 }

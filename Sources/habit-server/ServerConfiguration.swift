@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HabitStoreSQL
 import Logging
 
 /// Everything habit-server reads at startup; each value comes from a flag, else a `HABIT_*` variable,
@@ -21,6 +22,12 @@ struct ServerConfiguration: Sendable {
     var drainSeconds: Int
     /// `--rollover-interval-seconds` / `HABIT_ROLLOVER_INTERVAL_SECONDS`, default 60.
     var rolloverIntervalSeconds: Int
+    /// The habit store: PostgreSQL when `HABIT_DATABASE_URL` is set (environment only: it holds the
+    /// password), else SQLite at `--sqlite-path` / `HABIT_SQLITE_PATH`, default `<data-dir>/habit.sqlite`.
+    var store: StoreConfiguration
+    /// `--store-probe-interval-seconds` / `HABIT_STORE_PROBE_INTERVAL_SECONDS`, default 1: how often
+    /// readiness checks the store.
+    var storeProbeIntervalSeconds: Int
     /// The process environment (secrets and Redis are read from it, never from flags).
     var environment: [String: String]
 }

@@ -6,17 +6,17 @@ import RedisQuota
 import RPCServer
 import ServiceLifecycle
 
-/// The RPC server as a lifecycle service: on graceful shutdown it reports NOT_SERVING, stops accepting,
+/// The RPC server as a lifecycle service: on graceful shutdown it reports NOT_SERVING (draining), stops accepting,
 /// and lets in-flight calls finish within the drain grace period before `run()` returns.
 struct RPCServerService: Service {
     let server: RPCServer
-    let board: ServingStatusBoard
+    let readiness: ReadinessTracker
 
     func run() async throws {
         try await withGracefulShutdownHandler {
             try await server.run()
         } onGracefulShutdown: {
-            board.set(.notServing, reason: "draining")
+            readiness.update { $0.isDraining = true }
             server.beginGracefulShutdown()
         }
     }

@@ -3,6 +3,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import HabitAuth
+import HabitStoreSQL
+import HabitStoreTesting
 import NIOCore
 import RPCClient
 import RPCCore
@@ -39,8 +41,10 @@ final class ServerProcess: Sendable {
         return found
     }
 
-    /// Starts the server and waits for its "ready" log line (which carries the bound port).
-    static func start(drainSeconds: Int = 10) async throws -> ServerProcess {
+    /// Starts the server on `store` (a fresh database on the test PostgreSQL when nil) and waits until it
+    /// listens and has found the store reachable and migrated.
+    static func start(store: TestStore? = nil, drainSeconds: Int = 10) async throws -> ServerProcess {
+        let store = if let store { store } else { try await TestStore.freshPostgres() }
         let directory = NSTemporaryDirectory() + "habit-e2e-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let logPath = directory + "/server.log"
@@ -52,6 +56,10 @@ final class ServerProcess: Sendable {
         ]
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HABIT_") }
         environment["HABIT_JWT_SECRET"] = secret
+        switch store {
+        case .postgres(let location): environment["HABIT_DATABASE_URL"] = ScratchPostgres.url(location)
+        case .sqlite(let path): environment["HABIT_SQLITE_PATH"] = path
+        }
         process.environment = environment
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardError = log
@@ -60,7 +68,8 @@ final class ServerProcess: Sendable {
         for _ in 0..<600 {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             if let port = Self.number(after: "port=", onLineContaining: "habit-server ready", in: text),
-                let adminPort = Self.number(after: "admin.port=", onLineContaining: "admin ready", in: text)
+                let adminPort = Self.number(after: "admin.port=", onLineContaining: "admin ready", in: text),
+                text.contains("store reachable and migrated")
             {
                 return ServerProcess(
                     process: process, port: port, adminPort: adminPort, logPath: logPath, dataDirectory: directory)
@@ -118,6 +127,30 @@ final class ServerProcess: Sendable {
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
+
+/// The database a test server runs on; the test owns it, so a restarted server finds the same data.
+enum TestStore: Sendable {
+    /// A database on a PostgreSQL server.
+    case postgres(StoreConfiguration.PostgresLocation)
+    /// An SQLite file.
+    case sqlite(path: String)
+
+    /// A new, empty database on the PostgreSQL that make test starts.
+    static func freshPostgres() async throws -> TestStore {
+        .postgres(try await ScratchPostgres.createDatabase())
+    }
+
+    /// A path for a new SQLite file in a directory of its own under the temporary directory.
+    static func freshSQLite() -> TestStore {
+        .sqlite(path: NSTemporaryDirectory() + "habit-e2e-sqlite-\(UUID().uuidString)/habit.sqlite")
+    }
+
+    /// Removes an SQLite store's directory (PostgreSQL scratch databases go with the test cluster).
+    func remove() {
+        guard case .sqlite(let path) = self else { return }
+        try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
+    }
 }
 
 struct ServerProcessError: Error, CustomStringConvertible {

@@ -8,9 +8,13 @@ import Testing
 /// Drives the real habit-server binary over TCP with the Swift client.
 @Suite("habit-server end to end", .serialized)
 struct UserJourneyTests {
-    @Test("a user's journey: habit, completion, idempotent retry, streak, character, reward, streams")
-    func journey() async throws {
-        let server = try await ServerProcess.start()
+    @Test(
+        "a user's journey: habit, completion, idempotent retry, streak, character, reward, streams",
+        arguments: [StoreKind.postgres, .sqlite])
+    func journey(on kind: StoreKind) async throws {
+        let store = try await kind.fresh()
+        defer { store.remove() }
+        let server = try await ServerProcess.start(store: store)
         let client = try server.client()
         do {
             #expect(try await server.admin("/health") == (200, "ok\n"))
