@@ -158,6 +158,7 @@ let package = Package(
             name: "RedisQuotaTests",
             dependencies: [
                 "RedisQuota",
+                "LoopbackTesting",
                 "RPCCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -229,7 +230,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-            // The SQL both store adapters share: schema migrations per dialect, statements, row codecs, configuration.
+        // The SQL both store adapters share: schema migrations per dialect, statements, row codecs, configuration.
         .target(name: "HabitStoreSQL", dependencies: ["HabitCore"], swiftSettings: strictSettings),
         // HabitStore on PostgreSQL through one long-lived postgres-nio client.
         .target(
@@ -262,10 +263,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
+        // Loopback ports for test servers that restart on the same port (outage tests).
+        .target(name: "LoopbackTesting", swiftSettings: strictSettings),
         .target(
             name: "HabitStoreTesting",
             dependencies: [
-                "HabitCore", "HabitStoreSQL", "HabitPostgres",
+                "HabitCore", "HabitStoreSQL", "HabitPostgres", "LoopbackTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

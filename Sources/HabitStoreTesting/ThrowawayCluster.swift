@@ -1,4 +1,5 @@
 public import Foundation
+import LoopbackTesting
 public import HabitStoreSQL
 
 /// A PostgreSQL cluster in a temporary directory on a free loopback port, owned by the `postgres` user
@@ -24,7 +25,7 @@ public struct ThrowawayCluster: Sendable {
         }
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("habit-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let cluster = ThrowawayCluster(directory: directory, bin: bin, port: try freePort())
+        let cluster = ThrowawayCluster(directory: directory, bin: bin, port: try LoopbackPort.freeForRestartableServer())
         try await ChildProcess.run(["/bin/chown", "postgres:", directory.path])
         try await ChildProcess.run(["/usr/sbin/runuser", "-u", "postgres", "--", "\(bin)/initdb", "-D", cluster.data, "-U", "postgres", "--auth=trust", "-E", "UTF8"])
         try await cluster.start()
@@ -56,21 +57,4 @@ public struct ThrowawayCluster: Sendable {
         try await ChildProcess.run(["/usr/sbin/runuser", "-u", "postgres", "--", "\(bin)/pg_ctl", "-D", data] + arguments)
     }
 
-    private static func freePort() throws -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw StoreTestFailure(description: "socket() failed") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
-            }
-        }
-        guard bound else { throw StoreTestFailure(description: "cannot bind a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }

@@ -2,6 +2,7 @@ import Logging
 import MetricsTestKit
 import NIOCore
 import RPCCore
+import LoopbackTesting
 import Testing
 
 @testable import RedisQuota
@@ -113,7 +114,7 @@ struct RedisFailureTests {
     }
 
     @Test func redisKilledMidLoadFallsBackThenRecovers() async throws {
-        let server = OwnedRedisServer(port: try await freeLoopbackPort())
+        let server = OwnedRedisServer(port: try LoopbackPort.freeForRestartableServer())
         try server.start()
         defer { server.kill() }
         let (limiter, client) = limiter(port: server.port) { $0.checkTimeout = .seconds(2) }
