@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RPCCore", targets: ["RPCCore"]),
         .library(name: "HabitAPI", targets: ["HabitAPI"]),
         .executable(name: "habit-codegen", targets: ["Codegen"]),
+        .executable(name: "habit-proto-conformance", targets: ["ProtoConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -56,6 +57,13 @@ let package = Package(
         .testTarget(
             name: "ProtoRuntimeTests",
             dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures"],
+            swiftSettings: strictSettings
+        ),
+        // The Swift side of the cross-implementation conformance tests in Tests/Interop (Python,
+        // Google's Protobuf): decodes and re-encodes messages named over stdin/stdout.
+        .executableTarget(
+            name: "ProtoConformance",
+            dependencies: ["HabitAPI", "ProtoRuntime"],
             swiftSettings: strictSettings
         ),
     ]
