@@ -56,7 +56,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtoRuntimeTests",
-            dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures"],
+            dependencies: ["ProtoRuntime", "RPCCore", "CodegenFixtures", "HabitAPI"],
             swiftSettings: strictSettings
         ),
         // The Swift side of the cross-implementation conformance tests in Tests/Interop (Python,

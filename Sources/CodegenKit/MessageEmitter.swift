@@ -250,8 +250,14 @@ struct MessageEmitter {
                         }
                     case .map(_, let key, let value):
                         let entryTag = self.tag(field, wireType: 2)
-                        code.block("for (key, value) in self.\(field.property)") { code in
-                            code.line("size += \(entryTag.size) + ProtoSize.lengthDelimited(\(mapEntrySize(key: key, value: value)))")
+                        let entrySize = mapEntrySize(key: key, value: value)
+                        let entry = "\(entryTag.size) + ProtoSize.lengthDelimited(\(entrySize))"
+                        switch (entrySize.contains("key"), entrySize.contains("value")) {
+                        case (false, false):
+                            code.line("size += self.\(field.property).count * (\(entry))")
+                        case (let usesKey, let usesValue):
+                            let pattern = "(\(usesKey ? "key" : "_"), \(usesValue ? "value" : "_"))"
+                            code.line("for \(pattern) in self.\(field.property) { size += \(entry) }")
                         }
                     }
                 case .oneof(let oneof):
@@ -269,9 +275,12 @@ struct MessageEmitter {
         }
     }
 
+    /// The writer fills the buffer backwards, so fields come in reverse order and each value
+    /// precedes its tag; the bytes end up in field-number order.
     private func emitWrite(_ members: [Member], into code: inout CodeBuilder) {
         code.block("public func write(to writer: inout ProtoWriter)") { code in
-            for member in members {
+            code.line("writer.writeRaw(unknownFields.bytes)")
+            for member in members.reversed() {
                 switch member {
                 case .field(let field):
                     let tag = tag(field).value
@@ -279,32 +288,33 @@ struct MessageEmitter {
                     switch field.storage {
                     case .singular:
                         code.block("if \(codec.isNotDefault("self.\(field.property)"))") { code in
-                            code.line("writer.writeTag(\(tag))")
                             code.line(codec.write("self.\(field.property)"))
+                            code.line("writer.writeTag(\(tag))")
                         }
                     case .optional, .boxed:
                         code.block("if let value = self.\(field.property)") { code in
-                            code.line("writer.writeTag(\(tag))")
                             code.line(codec.write("value"))
+                            code.line("writer.writeTag(\(tag))")
                         }
                     case .repeated(_, true):
                         code.block("if !self.\(field.property).isEmpty") { code in
-                            code.line("writer.writeTag(\(self.tag(field, wireType: 2).value))")
                             code.line("writer.writePacked(self.\(field.property), \(codec.packedCodec ?? "").self)")
+                            code.line("writer.writeTag(\(self.tag(field, wireType: 2).value))")
                         }
                     case .repeated(_, false):
-                        code.block("for value in self.\(field.property)") { code in
-                            code.line("writer.writeTag(\(tag))")
+                        code.block("for value in self.\(field.property).reversed()") { code in
                             code.line(codec.write("value"))
+                            code.line("writer.writeTag(\(tag))")
                         }
                     case .map(_, let key, let value):
                         code.block("for (key, value) in self.\(field.property)") { code in
-                            code.line("writer.writeTag(\(self.tag(field, wireType: 2).value))")
-                            code.line("writer.writeVarint(UInt64(\(mapEntrySize(key: key, value: value))))")
-                            code.line("writer.writeTag(\(ValueCodec.tag(1, key.wireType).value))")
-                            code.line(key.write("key"))
-                            code.line("writer.writeTag(\(ValueCodec.tag(2, value.wireType).value))")
+                            code.line("let entryEnd = writer.marker")
                             code.line(value.write("value"))
+                            code.line("writer.writeTag(\(ValueCodec.tag(2, value.wireType).value))")
+                            code.line(key.write("key"))
+                            code.line("writer.writeTag(\(ValueCodec.tag(1, key.wireType).value))")
+                            code.line("writer.writeLength(since: entryEnd)")
+                            code.line("writer.writeTag(\(self.tag(field, wireType: 2).value))")
                         }
                     }
                 case .oneof(let oneof):
@@ -312,15 +322,14 @@ struct MessageEmitter {
                         for field in oneof.fields {
                             code.line("case .\(field.property)(let value)?:")
                             code.indent { code in
-                                code.line("writer.writeTag(\(tag(field).value))")
                                 code.line(field.codec.write("value"))
+                                code.line("writer.writeTag(\(tag(field).value))")
                             }
                         }
                         code.line("case nil: break")
                     }
                 }
             }
-            code.line("writer.writeRaw(unknownFields.bytes)")
         }
     }
 

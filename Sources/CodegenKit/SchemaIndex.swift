@@ -104,6 +104,7 @@ struct SchemaIndex {
         let fullName = scope + message.name
         var numbers: [Int: String] = [:]
         var names: Set<String> = []
+        var jsonNames: [String: String] = [:]
         var types: [String: ResolvedType] = [:]
         var edges: Set<String> = []
         for field in message.fields {
@@ -125,6 +126,13 @@ struct SchemaIndex {
             if message.reserved.names.contains(field.name) {
                 throw CodegenError(field.location, "field name \(field.name) is reserved in \(message.name)")
             }
+            // Swift property and JSON names both come from the lowerCamelCase form, so two fields
+            // that share it (`foo_bar`, `fooBar`) cannot both exist; protoc refuses them too.
+            let jsonName = SwiftNaming.jsonName(field.name).lowercased()
+            if let other = jsonNames[jsonName] {
+                throw CodegenError(field.location, "field \(field.name) has the same camel-case name as \(other)")
+            }
+            jsonNames[jsonName] = field.name
             numbers[field.number] = field.name
             let type = try resolve(field.type, scope: fullName, at: field.typeLocation)
             try checkOptions(of: field, type: type)

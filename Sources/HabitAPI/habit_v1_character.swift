@@ -31,19 +31,19 @@ public struct StreakSummary: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.habitsOnStreak != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.habitsOnStreak)
+        writer.writeRaw(unknownFields.bytes)
+        if self.longestEver != 0 {
+            writer.writeInt32(self.longestEver)
+            writer.writeTag(24)
         }
         if self.longestCurrent != 0 {
-            writer.writeTag(16)
             writer.writeInt32(self.longestCurrent)
+            writer.writeTag(16)
         }
-        if self.longestEver != 0 {
-            writer.writeTag(24)
-            writer.writeInt32(self.longestEver)
+        if self.habitsOnStreak != 0 {
+            writer.writeInt32(self.habitsOnStreak)
+            writer.writeTag(8)
         }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -157,43 +157,43 @@ public struct Character: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.displayName.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.displayName)
-        }
-        if let value = self.stats {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
-        if self.lifetimeXp != 0 {
-            writer.writeTag(24)
-            writer.writeInt64(self.lifetimeXp)
-        }
-        if let value = self.streaks {
-            writer.writeTag(34)
-            writer.writeMessage(value)
-        }
-        if !self.timeZone.isEmpty {
-            writer.writeTag(42)
-            writer.writeString(self.timeZone)
-        }
-        if self.dayStartMinutes != 0 {
-            writer.writeTag(48)
-            writer.writeInt32(self.dayStartMinutes)
-        }
-        if self.utcOffsetMinutes != 0 {
-            writer.writeTag(56)
-            writer.writeSInt32(self.utcOffsetMinutes)
+        writer.writeRaw(unknownFields.bytes)
+        if self.deaths != 0 {
+            writer.writeUInt32(self.deaths)
+            writer.writeTag(72)
         }
         if let value = self.lastClosedDate {
-            writer.writeTag(66)
             writer.writeMessage(value)
+            writer.writeTag(66)
         }
-        if self.deaths != 0 {
-            writer.writeTag(72)
-            writer.writeUInt32(self.deaths)
+        if self.utcOffsetMinutes != 0 {
+            writer.writeSInt32(self.utcOffsetMinutes)
+            writer.writeTag(56)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if self.dayStartMinutes != 0 {
+            writer.writeInt32(self.dayStartMinutes)
+            writer.writeTag(48)
+        }
+        if !self.timeZone.isEmpty {
+            writer.writeString(self.timeZone)
+            writer.writeTag(42)
+        }
+        if let value = self.streaks {
+            writer.writeMessage(value)
+            writer.writeTag(34)
+        }
+        if self.lifetimeXp != 0 {
+            writer.writeInt64(self.lifetimeXp)
+            writer.writeTag(24)
+        }
+        if let value = self.stats {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if !self.displayName.isEmpty {
+            writer.writeString(self.displayName)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -388,11 +388,11 @@ public struct GetCharacterResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.character {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.character {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -458,19 +458,19 @@ public struct UpdateCharacterRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.displayName {
-            writer.writeTag(10)
-            writer.writeString(value)
+        writer.writeRaw(unknownFields.bytes)
+        if let value = self.dayStartMinutes {
+            writer.writeInt32(value)
+            writer.writeTag(24)
         }
         if let value = self.timeZone {
-            writer.writeTag(18)
             writer.writeString(value)
+            writer.writeTag(18)
         }
-        if let value = self.dayStartMinutes {
-            writer.writeTag(24)
-            writer.writeInt32(value)
+        if let value = self.displayName {
+            writer.writeString(value)
+            writer.writeTag(10)
         }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -552,11 +552,11 @@ public struct UpdateCharacterResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.character {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.character {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -628,43 +628,42 @@ public struct Reward: ProtoMessage {
         if !self.name.isEmpty { size += 1 + ProtoSize.string(self.name) }
         if !self.notes.isEmpty { size += 1 + ProtoSize.string(self.notes) }
         if self.priceCoinsCenti != 0 { size += 1 + ProtoSize.int64(self.priceCoinsCenti) }
-        for (key, value) in self.metadata {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.metadata { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if self.createTimeUnixMillis != 0 { size += 1 + ProtoSize.int64(self.createTimeUnixMillis) }
         return size
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.id.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.id)
-        }
-        if !self.name.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.name)
-        }
-        if !self.notes.isEmpty {
-            writer.writeTag(26)
-            writer.writeString(self.notes)
-        }
-        if self.priceCoinsCenti != 0 {
-            writer.writeTag(32)
-            writer.writeInt64(self.priceCoinsCenti)
+        writer.writeRaw(unknownFields.bytes)
+        if self.createTimeUnixMillis != 0 {
+            writer.writeInt64(self.createTimeUnixMillis)
+            writer.writeTag(48)
         }
         for (key, value) in self.metadata {
-            writer.writeTag(42)
-            writer.writeVarint(UInt64(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)))
-            writer.writeTag(10)
-            writer.writeString(key)
-            writer.writeTag(18)
+            let entryEnd = writer.marker
             writer.writeString(value)
+            writer.writeTag(18)
+            writer.writeString(key)
+            writer.writeTag(10)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(42)
         }
-        if self.createTimeUnixMillis != 0 {
-            writer.writeTag(48)
-            writer.writeInt64(self.createTimeUnixMillis)
+        if self.priceCoinsCenti != 0 {
+            writer.writeInt64(self.priceCoinsCenti)
+            writer.writeTag(32)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if !self.notes.isEmpty {
+            writer.writeString(self.notes)
+            writer.writeTag(26)
+        }
+        if !self.name.isEmpty {
+            writer.writeString(self.name)
+            writer.writeTag(18)
+        }
+        if !self.id.isEmpty {
+            writer.writeString(self.id)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -804,39 +803,38 @@ public struct CreateRewardRequest: ProtoMessage {
         if !self.name.isEmpty { size += 1 + ProtoSize.string(self.name) }
         if !self.notes.isEmpty { size += 1 + ProtoSize.string(self.notes) }
         if self.priceCoinsCenti != 0 { size += 1 + ProtoSize.int64(self.priceCoinsCenti) }
-        for (key, value) in self.metadata {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.metadata { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if !self.idempotencyKey.isEmpty { size += 1 + ProtoSize.string(self.idempotencyKey) }
         return size
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.name.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.name)
-        }
-        if !self.notes.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.notes)
-        }
-        if self.priceCoinsCenti != 0 {
-            writer.writeTag(24)
-            writer.writeInt64(self.priceCoinsCenti)
+        writer.writeRaw(unknownFields.bytes)
+        if !self.idempotencyKey.isEmpty {
+            writer.writeString(self.idempotencyKey)
+            writer.writeTag(42)
         }
         for (key, value) in self.metadata {
-            writer.writeTag(34)
-            writer.writeVarint(UInt64(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)))
-            writer.writeTag(10)
-            writer.writeString(key)
-            writer.writeTag(18)
+            let entryEnd = writer.marker
             writer.writeString(value)
+            writer.writeTag(18)
+            writer.writeString(key)
+            writer.writeTag(10)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(34)
         }
-        if !self.idempotencyKey.isEmpty {
-            writer.writeTag(42)
-            writer.writeString(self.idempotencyKey)
+        if self.priceCoinsCenti != 0 {
+            writer.writeInt64(self.priceCoinsCenti)
+            writer.writeTag(24)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if !self.notes.isEmpty {
+            writer.writeString(self.notes)
+            writer.writeTag(18)
+        }
+        if !self.name.isEmpty {
+            writer.writeString(self.name)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -954,11 +952,11 @@ public struct CreateRewardResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.reward {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.reward {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1020,15 +1018,15 @@ public struct ListRewardsRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.pageSize != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.pageSize)
-        }
-        if !self.pageToken.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.pageToken)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.pageToken.isEmpty {
+            writer.writeString(self.pageToken)
+            writer.writeTag(18)
+        }
+        if self.pageSize != 0 {
+            writer.writeInt32(self.pageSize)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1102,15 +1100,15 @@ public struct ListRewardsResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        for value in self.rewards {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
-        if !self.nextPageToken.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.nextPageToken)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.nextPageToken.isEmpty {
+            writer.writeString(self.nextPageToken)
+            writer.writeTag(18)
+        }
+        for value in self.rewards.reversed() {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1184,15 +1182,15 @@ public struct RedeemRewardRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.rewardId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.rewardId)
-        }
-        if !self.idempotencyKey.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.idempotencyKey)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.idempotencyKey.isEmpty {
+            writer.writeString(self.idempotencyKey)
+            writer.writeTag(18)
+        }
+        if !self.rewardId.isEmpty {
+            writer.writeString(self.rewardId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1266,15 +1264,15 @@ public struct RedeemRewardResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.entry {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
-        if let value = self.character {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.character {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if let value = self.entry {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1467,55 +1465,55 @@ public struct LedgerEntry: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.id.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.id)
-        }
-        if self.sequence != 0 {
-            writer.writeTag(16)
-            writer.writeUInt64(self.sequence)
-        }
-        if self.kind.rawValue != 0 {
-            writer.writeTag(24)
-            writer.writeInt32(self.kind.rawValue)
-        }
-        if self.xpDelta != 0 {
-            writer.writeTag(32)
-            writer.writeSInt64(self.xpDelta)
-        }
-        if self.coinsCentiDelta != 0 {
-            writer.writeTag(40)
-            writer.writeSInt64(self.coinsCentiDelta)
-        }
-        if self.hpTenthsDelta != 0 {
-            writer.writeTag(48)
-            writer.writeSInt32(self.hpTenthsDelta)
-        }
-        if self.coinsCentiBalance != 0 {
-            writer.writeTag(57)
-            writer.writeSFixed64(self.coinsCentiBalance)
-        }
-        if let value = self.localDate {
-            writer.writeTag(66)
-            writer.writeMessage(value)
-        }
-        if self.createTimeUnixMillis != 0 {
-            writer.writeTag(72)
-            writer.writeInt64(self.createTimeUnixMillis)
-        }
+        writer.writeRaw(unknownFields.bytes)
         switch self.source {
         case .completionId(let value)?:
+            writer.writeString(value)
             writer.writeTag(82)
-            writer.writeString(value)
         case .rewardId(let value)?:
+            writer.writeString(value)
             writer.writeTag(90)
-            writer.writeString(value)
         case .habitId(let value)?:
-            writer.writeTag(98)
             writer.writeString(value)
+            writer.writeTag(98)
         case nil: break
         }
-        writer.writeRaw(unknownFields.bytes)
+        if self.createTimeUnixMillis != 0 {
+            writer.writeInt64(self.createTimeUnixMillis)
+            writer.writeTag(72)
+        }
+        if let value = self.localDate {
+            writer.writeMessage(value)
+            writer.writeTag(66)
+        }
+        if self.coinsCentiBalance != 0 {
+            writer.writeSFixed64(self.coinsCentiBalance)
+            writer.writeTag(57)
+        }
+        if self.hpTenthsDelta != 0 {
+            writer.writeSInt32(self.hpTenthsDelta)
+            writer.writeTag(48)
+        }
+        if self.coinsCentiDelta != 0 {
+            writer.writeSInt64(self.coinsCentiDelta)
+            writer.writeTag(40)
+        }
+        if self.xpDelta != 0 {
+            writer.writeSInt64(self.xpDelta)
+            writer.writeTag(32)
+        }
+        if self.kind.rawValue != 0 {
+            writer.writeInt32(self.kind.rawValue)
+            writer.writeTag(24)
+        }
+        if self.sequence != 0 {
+            writer.writeUInt64(self.sequence)
+            writer.writeTag(16)
+        }
+        if !self.id.isEmpty {
+            writer.writeString(self.id)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1703,15 +1701,15 @@ public struct ListLedgerRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.afterSequence != 0 {
-            writer.writeTag(8)
-            writer.writeUInt64(self.afterSequence)
-        }
-        if self.batchSize != 0 {
-            writer.writeTag(16)
-            writer.writeInt32(self.batchSize)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if self.batchSize != 0 {
+            writer.writeInt32(self.batchSize)
+            writer.writeTag(16)
+        }
+        if self.afterSequence != 0 {
+            writer.writeUInt64(self.afterSequence)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1781,11 +1779,11 @@ public struct ListLedgerResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        for value in self.entries {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        for value in self.entries.reversed() {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {

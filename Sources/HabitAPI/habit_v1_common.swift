@@ -218,19 +218,19 @@ public struct LocalDate: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.year != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.year)
+        writer.writeRaw(unknownFields.bytes)
+        if self.day != 0 {
+            writer.writeInt32(self.day)
+            writer.writeTag(24)
         }
         if self.month != 0 {
-            writer.writeTag(16)
             writer.writeInt32(self.month)
+            writer.writeTag(16)
         }
-        if self.day != 0 {
-            writer.writeTag(24)
-            writer.writeInt32(self.day)
+        if self.year != 0 {
+            writer.writeInt32(self.year)
+            writer.writeTag(8)
         }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -377,11 +377,11 @@ public struct Schedule: ProtoMessage {
         }
 
         public func write(to writer: inout ProtoWriter) {
-            if !self.days.isEmpty {
-                writer.writeTag(10)
-                writer.writePacked(self.days, ProtoCodec.EnumCodec<Weekday>.self)
-            }
             writer.writeRaw(unknownFields.bytes)
+            if !self.days.isEmpty {
+                writer.writePacked(self.days, ProtoCodec.EnumCodec<Weekday>.self)
+                writer.writeTag(10)
+            }
         }
 
         public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -439,11 +439,11 @@ public struct Schedule: ProtoMessage {
         }
 
         public func write(to writer: inout ProtoWriter) {
-            if self.times != 0 {
-                writer.writeTag(8)
-                writer.writeInt32(self.times)
-            }
             writer.writeRaw(unknownFields.bytes)
+            if self.times != 0 {
+                writer.writeInt32(self.times)
+                writer.writeTag(8)
+            }
         }
 
         public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -505,15 +505,15 @@ public struct Schedule: ProtoMessage {
         }
 
         public func write(to writer: inout ProtoWriter) {
-            if self.interval != 0 {
-                writer.writeTag(8)
-                writer.writeInt32(self.interval)
-            }
-            if let value = self.startDate {
-                writer.writeTag(18)
-                writer.writeMessage(value)
-            }
             writer.writeRaw(unknownFields.bytes)
+            if let value = self.startDate {
+                writer.writeMessage(value)
+                writer.writeTag(18)
+            }
+            if self.interval != 0 {
+                writer.writeInt32(self.interval)
+                writer.writeTag(8)
+            }
         }
 
         public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -579,22 +579,22 @@ public struct Schedule: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
+        writer.writeRaw(unknownFields.bytes)
         switch self.kind {
         case .everyDay(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(10)
-            writer.writeMessage(value)
         case .weekdays(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(18)
-            writer.writeMessage(value)
         case .timesPerWeek(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(26)
-            writer.writeMessage(value)
         case .everyNDays(let value)?:
-            writer.writeTag(34)
             writer.writeMessage(value)
+            writer.writeTag(34)
         case nil: break
         }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -699,15 +699,15 @@ public struct Award: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.xp != 0 {
-            writer.writeTag(8)
-            writer.writeInt64(self.xp)
-        }
-        if self.coinsCenti != 0 {
-            writer.writeTag(16)
-            writer.writeInt64(self.coinsCenti)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if self.coinsCenti != 0 {
+            writer.writeInt64(self.coinsCenti)
+            writer.writeTag(16)
+        }
+        if self.xp != 0 {
+            writer.writeInt64(self.xp)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -797,31 +797,31 @@ public struct Streak: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
-        if self.current != 0 {
-            writer.writeTag(16)
-            writer.writeInt32(self.current)
-        }
-        if self.best != 0 {
-            writer.writeTag(24)
-            writer.writeInt32(self.best)
-        }
-        if self.unit.rawValue != 0 {
-            writer.writeTag(32)
-            writer.writeInt32(self.unit.rawValue)
+        writer.writeRaw(unknownFields.bytes)
+        if self.completionRate.bitPattern != 0 {
+            writer.writeDouble(self.completionRate)
+            writer.writeTag(49)
         }
         if let value = self.lastCompletedDate {
-            writer.writeTag(42)
             writer.writeMessage(value)
+            writer.writeTag(42)
         }
-        if self.completionRate.bitPattern != 0 {
-            writer.writeTag(49)
-            writer.writeDouble(self.completionRate)
+        if self.unit.rawValue != 0 {
+            writer.writeInt32(self.unit.rawValue)
+            writer.writeTag(32)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if self.best != 0 {
+            writer.writeInt32(self.best)
+            writer.writeTag(24)
+        }
+        if self.current != 0 {
+            writer.writeInt32(self.current)
+            writer.writeTag(16)
+        }
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -959,31 +959,31 @@ public struct CharacterSummary: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.level != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.level)
-        }
-        if self.xpInLevel != 0 {
-            writer.writeTag(16)
-            writer.writeInt64(self.xpInLevel)
-        }
-        if self.xpToNextLevel != 0 {
-            writer.writeTag(24)
-            writer.writeInt64(self.xpToNextLevel)
-        }
-        if self.coinsCenti != 0 {
-            writer.writeTag(32)
-            writer.writeInt64(self.coinsCenti)
+        writer.writeRaw(unknownFields.bytes)
+        if self.maxHpTenths != 0 {
+            writer.writeInt32(self.maxHpTenths)
+            writer.writeTag(48)
         }
         if self.hpTenths != 0 {
-            writer.writeTag(40)
             writer.writeInt32(self.hpTenths)
+            writer.writeTag(40)
         }
-        if self.maxHpTenths != 0 {
-            writer.writeTag(48)
-            writer.writeInt32(self.maxHpTenths)
+        if self.coinsCenti != 0 {
+            writer.writeInt64(self.coinsCenti)
+            writer.writeTag(32)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if self.xpToNextLevel != 0 {
+            writer.writeInt64(self.xpToNextLevel)
+            writer.writeTag(24)
+        }
+        if self.xpInLevel != 0 {
+            writer.writeInt64(self.xpInLevel)
+            writer.writeTag(16)
+        }
+        if self.level != 0 {
+            writer.writeInt32(self.level)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {

@@ -103,43 +103,43 @@ public struct Completion: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.id.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.id)
-        }
-        if !self.habitId.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.habitId)
-        }
-        if let value = self.localDate {
-            writer.writeTag(26)
-            writer.writeMessage(value)
-        }
-        if self.kind.rawValue != 0 {
-            writer.writeTag(32)
-            writer.writeInt32(self.kind.rawValue)
-        }
-        if !self.note.isEmpty {
-            writer.writeTag(42)
-            writer.writeString(self.note)
-        }
-        if !self.idempotencyKey.isEmpty {
-            writer.writeTag(50)
-            writer.writeString(self.idempotencyKey)
-        }
-        if self.createTimeUnixMillis != 0 {
-            writer.writeTag(56)
-            writer.writeInt64(self.createTimeUnixMillis)
+        writer.writeRaw(unknownFields.bytes)
+        if !self.clientData.isEmpty {
+            writer.writeBytes(self.clientData)
+            writer.writeTag(74)
         }
         if let value = self.award {
-            writer.writeTag(66)
             writer.writeMessage(value)
+            writer.writeTag(66)
         }
-        if !self.clientData.isEmpty {
-            writer.writeTag(74)
-            writer.writeBytes(self.clientData)
+        if self.createTimeUnixMillis != 0 {
+            writer.writeInt64(self.createTimeUnixMillis)
+            writer.writeTag(56)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if !self.idempotencyKey.isEmpty {
+            writer.writeString(self.idempotencyKey)
+            writer.writeTag(50)
+        }
+        if !self.note.isEmpty {
+            writer.writeString(self.note)
+            writer.writeTag(42)
+        }
+        if self.kind.rawValue != 0 {
+            writer.writeInt32(self.kind.rawValue)
+            writer.writeTag(32)
+        }
+        if let value = self.localDate {
+            writer.writeMessage(value)
+            writer.writeTag(26)
+        }
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(18)
+        }
+        if !self.id.isEmpty {
+            writer.writeString(self.id)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -309,27 +309,27 @@ public struct CompleteHabitRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
-        if !self.idempotencyKey.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.idempotencyKey)
-        }
-        if let value = self.localDate {
-            writer.writeTag(26)
-            writer.writeMessage(value)
+        writer.writeRaw(unknownFields.bytes)
+        if !self.clientData.isEmpty {
+            writer.writeBytes(self.clientData)
+            writer.writeTag(42)
         }
         if let value = self.note {
-            writer.writeTag(34)
             writer.writeString(value)
+            writer.writeTag(34)
         }
-        if !self.clientData.isEmpty {
-            writer.writeTag(42)
-            writer.writeBytes(self.clientData)
+        if let value = self.localDate {
+            writer.writeMessage(value)
+            writer.writeTag(26)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if !self.idempotencyKey.isEmpty {
+            writer.writeString(self.idempotencyKey)
+            writer.writeTag(18)
+        }
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -451,27 +451,27 @@ public struct CompleteHabitResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.completion {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
-        if let value = self.award {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
-        if let value = self.streak {
-            writer.writeTag(26)
-            writer.writeMessage(value)
+        writer.writeRaw(unknownFields.bytes)
+        if self.replayed {
+            writer.writeBool(self.replayed)
+            writer.writeTag(40)
         }
         if let value = self.character {
-            writer.writeTag(34)
             writer.writeMessage(value)
+            writer.writeTag(34)
         }
-        if self.replayed {
-            writer.writeTag(40)
-            writer.writeBool(self.replayed)
+        if let value = self.streak {
+            writer.writeMessage(value)
+            writer.writeTag(26)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if let value = self.award {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if let value = self.completion {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -585,19 +585,19 @@ public struct UndoCompletionRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
+        writer.writeRaw(unknownFields.bytes)
+        if !self.idempotencyKey.isEmpty {
+            writer.writeString(self.idempotencyKey)
+            writer.writeTag(26)
         }
         if let value = self.localDate {
-            writer.writeTag(18)
             writer.writeMessage(value)
+            writer.writeTag(18)
         }
-        if !self.idempotencyKey.isEmpty {
-            writer.writeTag(26)
-            writer.writeString(self.idempotencyKey)
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
         }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -687,19 +687,19 @@ public struct UndoCompletionResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.reversal {
-            writer.writeTag(10)
+        writer.writeRaw(unknownFields.bytes)
+        if let value = self.character {
             writer.writeMessage(value)
+            writer.writeTag(26)
         }
         if let value = self.streak {
+            writer.writeMessage(value)
             writer.writeTag(18)
-            writer.writeMessage(value)
         }
-        if let value = self.character {
-            writer.writeTag(26)
+        if let value = self.reversal {
             writer.writeMessage(value)
+            writer.writeTag(10)
         }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -793,23 +793,23 @@ public struct SkipDayRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
-        if let value = self.localDate {
-            writer.writeTag(18)
-            writer.writeMessage(value)
+        writer.writeRaw(unknownFields.bytes)
+        if let value = self.note {
+            writer.writeString(value)
+            writer.writeTag(34)
         }
         if !self.idempotencyKey.isEmpty {
-            writer.writeTag(26)
             writer.writeString(self.idempotencyKey)
+            writer.writeTag(26)
         }
-        if let value = self.note {
-            writer.writeTag(34)
-            writer.writeString(value)
+        if let value = self.localDate {
+            writer.writeMessage(value)
+            writer.writeTag(18)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -907,15 +907,15 @@ public struct SkipDayResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.skip {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
-        if let value = self.streak {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.streak {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if let value = self.skip {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1001,27 +1001,27 @@ public struct ListCompletionsRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        for value in self.habitIds {
-            writer.writeTag(10)
-            writer.writeString(value)
-        }
-        if let value = self.fromDate {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
-        if let value = self.toDate {
-            writer.writeTag(26)
-            writer.writeMessage(value)
+        writer.writeRaw(unknownFields.bytes)
+        if self.includeSkips {
+            writer.writeBool(self.includeSkips)
+            writer.writeTag(40)
         }
         if self.batchSize != 0 {
-            writer.writeTag(32)
             writer.writeInt32(self.batchSize)
+            writer.writeTag(32)
         }
-        if self.includeSkips {
-            writer.writeTag(40)
-            writer.writeBool(self.includeSkips)
+        if let value = self.toDate {
+            writer.writeMessage(value)
+            writer.writeTag(26)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if let value = self.fromDate {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        for value in self.habitIds.reversed() {
+            writer.writeString(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1127,11 +1127,11 @@ public struct ListCompletionsResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        for value in self.completions {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        for value in self.completions.reversed() {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1213,35 +1213,35 @@ public struct ImportCompletionsRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
-        if let value = self.localDate {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
-        if self.kind.rawValue != 0 {
-            writer.writeTag(24)
-            writer.writeInt32(self.kind.rawValue)
-        }
-        if !self.note.isEmpty {
-            writer.writeTag(34)
-            writer.writeString(self.note)
-        }
-        if !self.idempotencyKey.isEmpty {
-            writer.writeTag(42)
-            writer.writeString(self.idempotencyKey)
+        writer.writeRaw(unknownFields.bytes)
+        if !self.clientData.isEmpty {
+            writer.writeBytes(self.clientData)
+            writer.writeTag(58)
         }
         if self.createTimeUnixMillis != 0 {
-            writer.writeTag(48)
             writer.writeInt64(self.createTimeUnixMillis)
+            writer.writeTag(48)
         }
-        if !self.clientData.isEmpty {
-            writer.writeTag(58)
-            writer.writeBytes(self.clientData)
+        if !self.idempotencyKey.isEmpty {
+            writer.writeString(self.idempotencyKey)
+            writer.writeTag(42)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if !self.note.isEmpty {
+            writer.writeString(self.note)
+            writer.writeTag(34)
+        }
+        if self.kind.rawValue != 0 {
+            writer.writeInt32(self.kind.rawValue)
+            writer.writeTag(24)
+        }
+        if let value = self.localDate {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1455,19 +1455,19 @@ public struct ImportCompletionsResponse: ProtoMessage {
         }
 
         public func write(to writer: inout ProtoWriter) {
-            if self.index != 0 {
-                writer.writeTag(8)
-                writer.writeUInt64(self.index)
+            writer.writeRaw(unknownFields.bytes)
+            if !self.detail.isEmpty {
+                writer.writeString(self.detail)
+                writer.writeTag(26)
             }
             if self.reason.rawValue != 0 {
-                writer.writeTag(16)
                 writer.writeInt32(self.reason.rawValue)
+                writer.writeTag(16)
             }
-            if !self.detail.isEmpty {
-                writer.writeTag(26)
-                writer.writeString(self.detail)
+            if self.index != 0 {
+                writer.writeUInt64(self.index)
+                writer.writeTag(8)
             }
-            writer.writeRaw(unknownFields.bytes)
         }
 
         public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1541,19 +1541,19 @@ public struct ImportCompletionsResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.imported != 0 {
-            writer.writeTag(8)
-            writer.writeInt64(self.imported)
+        writer.writeRaw(unknownFields.bytes)
+        for value in self.rejected.reversed() {
+            writer.writeMessage(value)
+            writer.writeTag(26)
         }
         if self.duplicates != 0 {
-            writer.writeTag(16)
             writer.writeInt64(self.duplicates)
+            writer.writeTag(16)
         }
-        for value in self.rejected {
-            writer.writeTag(26)
-            writer.writeMessage(value)
+        if self.imported != 0 {
+            writer.writeInt64(self.imported)
+            writer.writeTag(8)
         }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1654,23 +1654,23 @@ public struct SyncCompletionsRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.clientSequence != 0 {
-            writer.writeTag(8)
-            writer.writeUInt64(self.clientSequence)
-        }
+        writer.writeRaw(unknownFields.bytes)
         switch self.action {
         case .complete(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(18)
-            writer.writeMessage(value)
         case .undo(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(26)
-            writer.writeMessage(value)
         case .skip(let value)?:
-            writer.writeTag(34)
             writer.writeMessage(value)
+            writer.writeTag(34)
         case nil: break
         }
-        writer.writeRaw(unknownFields.bytes)
+        if self.clientSequence != 0 {
+            writer.writeUInt64(self.clientSequence)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1774,15 +1774,15 @@ public struct SyncError: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.code != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.code)
-        }
-        if !self.message.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.message)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.message.isEmpty {
+            writer.writeString(self.message)
+            writer.writeTag(18)
+        }
+        if self.code != 0 {
+            writer.writeInt32(self.code)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1874,26 +1874,26 @@ public struct SyncCompletionsResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.clientSequence != 0 {
-            writer.writeTag(8)
-            writer.writeUInt64(self.clientSequence)
-        }
+        writer.writeRaw(unknownFields.bytes)
         switch self.result {
         case .completed(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(18)
-            writer.writeMessage(value)
         case .undone(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(26)
-            writer.writeMessage(value)
         case .skipped(let value)?:
+            writer.writeMessage(value)
             writer.writeTag(34)
-            writer.writeMessage(value)
         case .error(let value)?:
-            writer.writeTag(42)
             writer.writeMessage(value)
+            writer.writeTag(42)
         case nil: break
         }
-        writer.writeRaw(unknownFields.bytes)
+        if self.clientSequence != 0 {
+            writer.writeUInt64(self.clientSequence)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -2006,11 +2006,11 @@ public struct GetStreakRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -2068,11 +2068,11 @@ public struct GetStreakResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.streak {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.streak {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {

@@ -59,9 +59,7 @@ public struct Habit: ProtoMessage {
         if let value = self.scheduleEffectiveDate { size += 1 + ProtoSize.message(value) }
         if let value = self.createdDate { size += 1 + ProtoSize.message(value) }
         if self.archived { size += 1 + 1 }
-        for (key, value) in self.labels {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.labels { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if self.revision != 0 { size += 1 + 8 }
         if self.createTimeUnixMillis != 0 { size += 1 + ProtoSize.int64(self.createTimeUnixMillis) }
         if self.updateTimeUnixMillis != 0 { size += 1 + ProtoSize.int64(self.updateTimeUnixMillis) }
@@ -69,59 +67,60 @@ public struct Habit: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.id.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.id)
-        }
-        if !self.name.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.name)
-        }
-        if !self.notes.isEmpty {
-            writer.writeTag(26)
-            writer.writeString(self.notes)
-        }
-        if self.difficulty.rawValue != 0 {
-            writer.writeTag(32)
-            writer.writeInt32(self.difficulty.rawValue)
-        }
-        if let value = self.schedule {
-            writer.writeTag(42)
-            writer.writeMessage(value)
-        }
-        if let value = self.scheduleEffectiveDate {
-            writer.writeTag(50)
-            writer.writeMessage(value)
-        }
-        if let value = self.createdDate {
-            writer.writeTag(58)
-            writer.writeMessage(value)
-        }
-        if self.archived {
-            writer.writeTag(64)
-            writer.writeBool(self.archived)
-        }
-        for (key, value) in self.labels {
-            writer.writeTag(74)
-            writer.writeVarint(UInt64(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)))
-            writer.writeTag(10)
-            writer.writeString(key)
-            writer.writeTag(18)
-            writer.writeString(value)
-        }
-        if self.revision != 0 {
-            writer.writeTag(81)
-            writer.writeFixed64(self.revision)
+        writer.writeRaw(unknownFields.bytes)
+        if self.updateTimeUnixMillis != 0 {
+            writer.writeInt64(self.updateTimeUnixMillis)
+            writer.writeTag(96)
         }
         if self.createTimeUnixMillis != 0 {
-            writer.writeTag(88)
             writer.writeInt64(self.createTimeUnixMillis)
+            writer.writeTag(88)
         }
-        if self.updateTimeUnixMillis != 0 {
-            writer.writeTag(96)
-            writer.writeInt64(self.updateTimeUnixMillis)
+        if self.revision != 0 {
+            writer.writeFixed64(self.revision)
+            writer.writeTag(81)
         }
-        writer.writeRaw(unknownFields.bytes)
+        for (key, value) in self.labels {
+            let entryEnd = writer.marker
+            writer.writeString(value)
+            writer.writeTag(18)
+            writer.writeString(key)
+            writer.writeTag(10)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(74)
+        }
+        if self.archived {
+            writer.writeBool(self.archived)
+            writer.writeTag(64)
+        }
+        if let value = self.createdDate {
+            writer.writeMessage(value)
+            writer.writeTag(58)
+        }
+        if let value = self.scheduleEffectiveDate {
+            writer.writeMessage(value)
+            writer.writeTag(50)
+        }
+        if let value = self.schedule {
+            writer.writeMessage(value)
+            writer.writeTag(42)
+        }
+        if self.difficulty.rawValue != 0 {
+            writer.writeInt32(self.difficulty.rawValue)
+            writer.writeTag(32)
+        }
+        if !self.notes.isEmpty {
+            writer.writeString(self.notes)
+            writer.writeTag(26)
+        }
+        if !self.name.isEmpty {
+            writer.writeString(self.name)
+            writer.writeTag(18)
+        }
+        if !self.id.isEmpty {
+            writer.writeString(self.id)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -337,43 +336,42 @@ public struct CreateHabitRequest: ProtoMessage {
         if !self.notes.isEmpty { size += 1 + ProtoSize.string(self.notes) }
         if self.difficulty.rawValue != 0 { size += 1 + ProtoSize.int32(self.difficulty.rawValue) }
         if let value = self.schedule { size += 1 + ProtoSize.message(value) }
-        for (key, value) in self.labels {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.labels { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if !self.idempotencyKey.isEmpty { size += 1 + ProtoSize.string(self.idempotencyKey) }
         return size
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.name.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.name)
-        }
-        if !self.notes.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.notes)
-        }
-        if self.difficulty.rawValue != 0 {
-            writer.writeTag(24)
-            writer.writeInt32(self.difficulty.rawValue)
-        }
-        if let value = self.schedule {
-            writer.writeTag(34)
-            writer.writeMessage(value)
+        writer.writeRaw(unknownFields.bytes)
+        if !self.idempotencyKey.isEmpty {
+            writer.writeString(self.idempotencyKey)
+            writer.writeTag(50)
         }
         for (key, value) in self.labels {
-            writer.writeTag(42)
-            writer.writeVarint(UInt64(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)))
-            writer.writeTag(10)
-            writer.writeString(key)
-            writer.writeTag(18)
+            let entryEnd = writer.marker
             writer.writeString(value)
+            writer.writeTag(18)
+            writer.writeString(key)
+            writer.writeTag(10)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(42)
         }
-        if !self.idempotencyKey.isEmpty {
-            writer.writeTag(50)
-            writer.writeString(self.idempotencyKey)
+        if let value = self.schedule {
+            writer.writeMessage(value)
+            writer.writeTag(34)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if self.difficulty.rawValue != 0 {
+            writer.writeInt32(self.difficulty.rawValue)
+            writer.writeTag(24)
+        }
+        if !self.notes.isEmpty {
+            writer.writeString(self.notes)
+            writer.writeTag(18)
+        }
+        if !self.name.isEmpty {
+            writer.writeString(self.name)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -503,11 +501,11 @@ public struct CreateHabitResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.habit {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.habit {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -565,11 +563,11 @@ public struct GetHabitRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -631,15 +629,15 @@ public struct GetHabitResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.habit {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
-        if let value = self.streak {
-            writer.writeTag(18)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.streak {
+            writer.writeMessage(value)
+            writer.writeTag(18)
+        }
+        if let value = self.habit {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -717,19 +715,19 @@ public struct ListHabitsRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.pageSize != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.pageSize)
+        writer.writeRaw(unknownFields.bytes)
+        if self.includeArchived {
+            writer.writeBool(self.includeArchived)
+            writer.writeTag(24)
         }
         if !self.pageToken.isEmpty {
-            writer.writeTag(18)
             writer.writeString(self.pageToken)
+            writer.writeTag(18)
         }
-        if self.includeArchived {
-            writer.writeTag(24)
-            writer.writeBool(self.includeArchived)
+        if self.pageSize != 0 {
+            writer.writeInt32(self.pageSize)
+            writer.writeTag(8)
         }
-        writer.writeRaw(unknownFields.bytes)
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -815,15 +813,15 @@ public struct ListHabitsResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        for value in self.habits {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
-        if !self.nextPageToken.isEmpty {
-            writer.writeTag(18)
-            writer.writeString(self.nextPageToken)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.nextPageToken.isEmpty {
+            writer.writeString(self.nextPageToken)
+            writer.writeTag(18)
+        }
+        for value in self.habits.reversed() {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -919,55 +917,54 @@ public struct UpdateHabitRequest: ProtoMessage {
         if let value = self.schedule { size += 1 + ProtoSize.message(value) }
         if let value = self.scheduleEffectiveDate { size += 1 + ProtoSize.message(value) }
         if self.replaceLabels { size += 1 + 1 }
-        for (key, value) in self.labels {
-            size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value))
-        }
+        for (key, value) in self.labels { size += 1 + ProtoSize.lengthDelimited(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)) }
         if self.expectedRevision != nil { size += 1 + 8 }
         return size
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
-        if let value = self.name {
-            writer.writeTag(18)
-            writer.writeString(value)
-        }
-        if let value = self.notes {
-            writer.writeTag(26)
-            writer.writeString(value)
-        }
-        if let value = self.difficulty {
-            writer.writeTag(32)
-            writer.writeInt32(value.rawValue)
-        }
-        if let value = self.schedule {
-            writer.writeTag(42)
-            writer.writeMessage(value)
-        }
-        if let value = self.scheduleEffectiveDate {
-            writer.writeTag(50)
-            writer.writeMessage(value)
-        }
-        if self.replaceLabels {
-            writer.writeTag(56)
-            writer.writeBool(self.replaceLabels)
+        writer.writeRaw(unknownFields.bytes)
+        if let value = self.expectedRevision {
+            writer.writeFixed64(value)
+            writer.writeTag(73)
         }
         for (key, value) in self.labels {
-            writer.writeTag(66)
-            writer.writeVarint(UInt64(1 + ProtoSize.string(key) + 1 + ProtoSize.string(value)))
-            writer.writeTag(10)
-            writer.writeString(key)
-            writer.writeTag(18)
+            let entryEnd = writer.marker
             writer.writeString(value)
+            writer.writeTag(18)
+            writer.writeString(key)
+            writer.writeTag(10)
+            writer.writeLength(since: entryEnd)
+            writer.writeTag(66)
         }
-        if let value = self.expectedRevision {
-            writer.writeTag(73)
-            writer.writeFixed64(value)
+        if self.replaceLabels {
+            writer.writeBool(self.replaceLabels)
+            writer.writeTag(56)
         }
-        writer.writeRaw(unknownFields.bytes)
+        if let value = self.scheduleEffectiveDate {
+            writer.writeMessage(value)
+            writer.writeTag(50)
+        }
+        if let value = self.schedule {
+            writer.writeMessage(value)
+            writer.writeTag(42)
+        }
+        if let value = self.difficulty {
+            writer.writeInt32(value.rawValue)
+            writer.writeTag(32)
+        }
+        if let value = self.notes {
+            writer.writeString(value)
+            writer.writeTag(26)
+        }
+        if let value = self.name {
+            writer.writeString(value)
+            writer.writeTag(18)
+        }
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1133,11 +1130,11 @@ public struct UpdateHabitResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.habit {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.habit {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1199,15 +1196,15 @@ public struct ArchiveHabitRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
-        if self.archived {
-            writer.writeTag(16)
-            writer.writeBool(self.archived)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if self.archived {
+            writer.writeBool(self.archived)
+            writer.writeTag(16)
+        }
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1277,11 +1274,11 @@ public struct ArchiveHabitResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if let value = self.habit {
-            writer.writeTag(10)
-            writer.writeMessage(value)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if let value = self.habit {
+            writer.writeMessage(value)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -1339,11 +1336,11 @@ public struct DeleteHabitRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.habitId.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.habitId)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.habitId.isEmpty {
+            writer.writeString(self.habitId)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {

@@ -77,11 +77,11 @@ public struct HealthCheckRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.service.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.service)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.service.isEmpty {
+            writer.writeString(self.service)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -139,11 +139,11 @@ public struct HealthCheckResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.status.rawValue != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.status.rawValue)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if self.status.rawValue != 0 {
+            writer.writeInt32(self.status.rawValue)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -201,11 +201,11 @@ public struct HealthWatchRequest: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if !self.service.isEmpty {
-            writer.writeTag(10)
-            writer.writeString(self.service)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if !self.service.isEmpty {
+            writer.writeString(self.service)
+            writer.writeTag(10)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {
@@ -263,11 +263,11 @@ public struct HealthWatchResponse: ProtoMessage {
     }
 
     public func write(to writer: inout ProtoWriter) {
-        if self.status.rawValue != 0 {
-            writer.writeTag(8)
-            writer.writeInt32(self.status.rawValue)
-        }
         writer.writeRaw(unknownFields.bytes)
+        if self.status.rawValue != 0 {
+            writer.writeInt32(self.status.rawValue)
+            writer.writeTag(8)
+        }
     }
 
     public mutating func merge(from reader: inout ProtoReader) throws(ProtoDecodingError) {

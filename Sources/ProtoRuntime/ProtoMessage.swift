@@ -21,7 +21,8 @@ public protocol ProtoMessage: Sendable, Hashable {
     /// Fields this schema does not know, kept for re-encoding.
     var unknownFields: ProtoUnknownFields { get set }
 
-    /// Writes the fields (no length prefix); the writer has room for ``serializedSize()`` bytes.
+    /// Writes the fields (no length prefix) backwards, ending where the writer stands; the writer
+    /// has room for ``serializedSize()`` bytes before it.
     func write(to writer: inout ProtoWriter)
 
     /// Reads fields until the reader's current end, merging them into `self`.
@@ -38,7 +39,7 @@ extension ProtoMessage {
     @inlinable
     public func serialize(into buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress else { return }
-        var writer = ProtoWriter(pointer: base)
+        var writer = ProtoWriter(end: base + buffer.count)
         write(to: &writer)
     }
 

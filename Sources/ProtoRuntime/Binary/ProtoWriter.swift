@@ -1,32 +1,52 @@
 /// Writes the binary wire format into a buffer that ``ProtoMessage/serializedSize()`` sized exactly.
 ///
-/// There are no bounds checks: the size pass guarantees the room, which is what makes the write pass
-/// one straight run of stores.
+/// The writer fills the buffer from the end towards the start: a nested message is written before
+/// its length prefix, so the prefix is simply the distance covered and no nested size is ever
+/// computed twice (encoding stays linear however deep messages nest). Generated code therefore
+/// emits fields in reverse order and each value before its tag. There are no bounds checks: the
+/// size pass guarantees the room.
 public struct ProtoWriter {
     @usableFromInline var pointer: UnsafeMutableRawPointer
 
-    /// A writer that starts at `pointer`.
+    /// A writer that fills the bytes before `end`.
     @inlinable
-    public init(pointer: UnsafeMutableRawPointer) {
-        self.pointer = pointer
+    public init(end: UnsafeMutableRawPointer) {
+        self.pointer = end
+    }
+
+    /// The current position; pass it to ``writeLength(since:)`` after writing a payload.
+    @inlinable
+    public var marker: UnsafeMutableRawPointer { pointer }
+
+    /// Writes the length prefix of everything written since `marker`.
+    @inlinable
+    public mutating func writeLength(since marker: UnsafeMutableRawPointer) {
+        writeVarint(UInt64(marker - pointer))
     }
 
     /// Writes one byte.
     @inlinable
     public mutating func writeByte(_ byte: UInt8) {
+        pointer -= 1
         pointer.storeBytes(of: byte, as: UInt8.self)
-        pointer += 1
     }
 
     /// Writes a base-128 varint.
     @inlinable
     public mutating func writeVarint(_ value: UInt64) {
+        if value < 0x80 {
+            writeByte(UInt8(truncatingIfNeeded: value))
+            return
+        }
+        pointer -= ProtoSize.varint(value)
+        var cursor = pointer
         var value = value
         while value >= 0x80 {
-            writeByte(UInt8(truncatingIfNeeded: value) | 0x80)
+            cursor.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, as: UInt8.self)
+            cursor += 1
             value &>>= 7
         }
-        writeByte(UInt8(truncatingIfNeeded: value))
+        cursor.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
     }
 
     /// Writes a tag (field number and wire type, already combined by the generator).
@@ -80,15 +100,15 @@ public struct ProtoWriter {
     /// Writes four little-endian bytes (`fixed32`, `sfixed32`, `float`).
     @inlinable
     public mutating func writeFixed32(_ value: UInt32) {
+        pointer -= 4
         pointer.storeBytes(of: value.littleEndian, as: UInt32.self)
-        pointer += 4
     }
 
     /// Writes eight little-endian bytes (`fixed64`, `sfixed64`, `double`).
     @inlinable
     public mutating func writeFixed64(_ value: UInt64) {
+        pointer -= 8
         pointer.storeBytes(of: value.littleEndian, as: UInt64.self)
-        pointer += 8
     }
 
     /// Writes an `sfixed32`.
@@ -115,47 +135,48 @@ public struct ProtoWriter {
         writeFixed64(value.bitPattern)
     }
 
-    /// Writes raw bytes with no prefix (unknown fields, packed payloads already sized).
+    @inlinable
+    mutating func writeRaw(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        pointer -= bytes.count
+        pointer.copyMemory(from: base, byteCount: bytes.count)
+    }
+
+    /// Writes raw bytes with no prefix (unknown fields).
     @inlinable
     public mutating func writeRaw(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress, raw.count > 0 else { return }
-            pointer.copyMemory(from: base, byteCount: raw.count)
-            pointer += raw.count
-        }
+        bytes.withUnsafeBytes { writeRaw($0) }
     }
 
     /// Writes a length-prefixed `bytes` value.
     @inlinable
     public mutating func writeBytes(_ bytes: [UInt8]) {
-        writeVarint(UInt64(bytes.count))
         writeRaw(bytes)
+        writeVarint(UInt64(bytes.count))
     }
 
     /// Writes a length-prefixed `string` value.
     @inlinable
     public mutating func writeString(_ string: String) {
         var string = string
-        string.withUTF8 { utf8 in
-            writeVarint(UInt64(utf8.count))
-            guard let base = utf8.baseAddress, utf8.count > 0 else { return }
-            pointer.copyMemory(from: base, byteCount: utf8.count)
-            pointer += utf8.count
-        }
+        string.withUTF8 { writeRaw(UnsafeRawBufferPointer($0)) }
+        writeVarint(UInt64(string.utf8.count))
     }
 
-    /// Writes the length prefix and payload of a packed repeated field (the tag is already written).
+    /// Writes the length prefix and payload of a packed repeated field (the tag follows).
     @inlinable
     public mutating func writePacked<Codec: ProtoScalarCodec>(_ values: [Codec.Value], _ codec: Codec.Type) {
-        writeVarint(UInt64(ProtoSize.packed(values, codec)))
-        for value in values { Codec.write(value, to: &self) }
+        let end = pointer
+        for value in values.reversed() { Codec.write(value, to: &self) }
+        writeLength(since: end)
     }
 
     /// Writes a length-prefixed nested message.
     @inlinable
     public mutating func writeMessage<Message: ProtoMessage>(_ message: Message) {
-        writeVarint(UInt64(message.serializedSize()))
+        let end = pointer
         message.write(to: &self)
+        writeLength(since: end)
     }
 }
 

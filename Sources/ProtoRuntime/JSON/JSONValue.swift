@@ -13,11 +13,17 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, as its source text.
     case number(String)
+    /// A string, escapes resolved.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object, members in source order (duplicates kept).
     case object([Member])
 }
 

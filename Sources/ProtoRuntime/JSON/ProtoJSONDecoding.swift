@@ -29,19 +29,24 @@ public enum ProtoJSONDecoding {
         return exact
     }
 
+    /// An `int32`, `sint32` or `sfixed32` from a number or a string holding one.
     public static func int32(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> Int32 {
         try integer(value, field)
     }
+    /// An `int64`, `sint64` or `sfixed64` from a number or a string holding one.
     public static func int64(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> Int64 {
         try integer(value, field)
     }
+    /// A `uint32` or `fixed32` from a number or a string holding one.
     public static func uint32(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> UInt32 {
         try integer(value, field)
     }
+    /// A `uint64` or `fixed64` from a number or a string holding one.
     public static func uint64(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> UInt64 {
         try integer(value, field)
     }
 
+    /// A `double` from a number, a quoted number, or "NaN", "Infinity", "-Infinity".
     public static func double(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> Double {
         let text = try numberText(value, field)
         switch text {
@@ -58,6 +63,7 @@ public enum ProtoJSONDecoding {
         return double
     }
 
+    /// A `float`, as ``double(_:_:)`` and within float range.
     public static func float(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> Float {
         let double = try double(value, field)
         guard double.isNaN || double.isInfinite || abs(double) <= Double(Float.greatestFiniteMagnitude) else {
@@ -66,16 +72,19 @@ public enum ProtoJSONDecoding {
         return Float(double)
     }
 
+    /// A `bool`: only `true` or `false`.
     public static func bool(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> Bool {
         guard case .bool(let bool) = value else { throw invalid(field, "true or false") }
         return bool
     }
 
+    /// A `string`.
     public static func string(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> String {
         guard case .string(let string) = value else { throw invalid(field, "a string") }
         return string
     }
 
+    /// A `bytes` value from standard or URL-safe base64, padded or not.
     public static func bytes(_ value: JSONValue, _ field: String) throws(ProtoDecodingError) -> [UInt8] {
         guard case .string(let string) = value, let bytes = Base64.decode(string) else {
             throw invalid(field, "base64 bytes")
@@ -101,6 +110,7 @@ public enum ProtoJSONDecoding {
         }
     }
 
+    /// A nested message from an object, merged into `existing` when given.
     public static func message<Message: ProtoMessage>(
         _ value: JSONValue,
         _ field: String,

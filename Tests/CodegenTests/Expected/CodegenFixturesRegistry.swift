@@ -8,11 +8,22 @@ public import RPCCore
 public enum CodegenFixturesRegistry {
     /// Every message type, nested ones included, sorted by full name.
     public static let messageTypes: [any ProtoMessage.Type] = [
-        Thing.self,
+        EchoRequest.self,
+        EchoResponse.self,
+        Empty.self,
+        OptionalScalars.self,
+        Outer.self,
+        Outer.Inner.self,
+        Outer.Inner.Leaf.self,
+        RepeatedScalars.self,
+        Scalars.self,
+        TreeNode.self,
+        UnpackedScalars.self,
     ]
 
     /// Every method of every service.
     public static let methods: [MethodSchema] = [
-        Things.methods,
+        EchoService.methods,
+        EmptyService.methods,
     ].flatMap { $0 }
 }
