@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "HabitAuth", targets: ["HabitAuth"]),
         .executable(name: "habit-server", targets: ["habit-server"]),
         .executable(name: "habit-cli", targets: ["habit-cli"]),
+        .executable(name: "habit-proto-conformance", targets: ["ProtoConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -222,6 +223,13 @@ let package = Package(
                 "HabitAPI", "HabitAuth", "RPCClient", "RPCCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The Swift side of the cross-implementation conformance tests in Tests/Interop (Python,
+        // Google's Protobuf): decodes and re-encodes messages named over stdin/stdout.
+        .executableTarget(
+            name: "ProtoConformance",
+            dependencies: ["HabitAPI", "ProtoRuntime"],
             swiftSettings: strictSettings
         ),
     ]
