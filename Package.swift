@@ -27,6 +27,9 @@ let package = Package(
         .executable(name: "habit-server", targets: ["habit-server"]),
         .executable(name: "habit-cli", targets: ["habit-cli"]),
         .executable(name: "habit-proto-conformance", targets: ["ProtoConformance"]),
+        .library(name: "HabitStoreSQL", targets: ["HabitStoreSQL"]),
+        .library(name: "HabitPostgres", targets: ["HabitPostgres"]),
+        .library(name: "HabitSQLite", targets: ["HabitSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -35,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         // The runtime generated messages need: wire format, JSON mapping. No dependencies, so the
@@ -230,6 +235,66 @@ let package = Package(
         .executableTarget(
             name: "ProtoConformance",
             dependencies: ["HabitAPI", "ProtoRuntime"],
+            swiftSettings: strictSettings
+        ),
+            // The SQL both store adapters share: schema migrations per dialect, statements, row codecs, configuration.
+        .target(name: "HabitStoreSQL", dependencies: ["HabitCore"], swiftSettings: strictSettings),
+        // HabitStore on PostgreSQL through one long-lived postgres-nio client.
+        .target(
+            name: "HabitPostgres",
+            dependencies: [
+                "HabitCore", "HabitStoreSQL",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // HabitStore on an embedded SQLite file through one actor-owned sqlite-nio connection.
+        .target(
+            name: "HabitSQLite",
+            dependencies: [
+                "HabitCore", "HabitStoreSQL",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Test-only writer the kill -9 durability tests run and kill mid-burst.
+        .executableTarget(
+            name: "habit-store-crash-probe",
+            dependencies: [
+                "HabitCore", "HabitStoreSQL", "HabitPostgres", "HabitSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
+        .target(
+            name: "HabitStoreTesting",
+            dependencies: [
+                "HabitCore", "HabitStoreSQL", "HabitPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HabitSQLiteTests",
+            dependencies: [
+                "HabitSQLite", "HabitStoreSQL", "HabitCore", "HabitCoreTesting", "HabitStoreTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HabitPostgresTests",
+            dependencies: [
+                "HabitPostgres", "HabitStoreSQL", "HabitCore", "HabitCoreTesting", "HabitStoreTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

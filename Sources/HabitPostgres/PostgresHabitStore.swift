@@ -1,0 +1,271 @@
+public import Foundation
+public import HabitCore
+public import HabitStoreSQL
+public import Logging
+import PostgresNIO
+public import ServiceLifecycle
+
+/// `HabitStore` on PostgreSQL through one long-lived `PostgresClient`.
+///
+/// The store is a `Service`: put it in the server's `ServiceGroup` (its `run()` runs the client's connection
+/// pool) before the first call. Each user transaction locks the user's `accounts` row with `FOR UPDATE` at
+/// read-committed isolation, so one user's transactions run one after another and never lose an update,
+/// while different users run in parallel. Every call has a deadline: an unreachable database fails with
+/// `.unavailable` after `callTimeout`, never after the pool's minute-long connection retries, and the pool
+/// reconnects by itself when the database returns.
+public final class PostgresHabitStore: HabitStore, Service {
+    /// Connection and timing settings with documented defaults.
+    public struct Configuration: Sendable {
+        /// Where the database is.
+        public var location: StoreConfiguration.PostgresLocation
+        /// The longest a store call (lease, transaction, commit) may take before it fails `.unavailable`.
+        public var callTimeout: Duration = .seconds(2)
+        /// The longest applying migrations may take (it may wait for another server's migrator).
+        public var migrationTimeout: Duration = .seconds(30)
+        /// Server-side bound on one statement (`statement_timeout`), so a runaway query frees its connection.
+        public var statementTimeout: Duration = .seconds(5)
+        /// How long opening a TCP connection may take.
+        public var connectTimeout: Duration = .seconds(2)
+        /// Pool size: the most connections this process opens.
+        public var maximumConnections: Int = 20
+
+        /// Settings for `location` with the defaults.
+        public init(location: StoreConfiguration.PostgresLocation) {
+            self.location = location
+        }
+    }
+
+    private let client: PostgresClient
+    private let configuration: Configuration
+    private let logger: Logger
+
+    /// Creates the store and its client; nothing connects until `run()` runs and a call needs a connection.
+    public init(configuration: Configuration, logger: Logger) {
+        let location = configuration.location
+        var clientConfiguration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: .disable
+        )
+        clientConfiguration.options.connectTimeout = configuration.connectTimeout
+        clientConfiguration.options.maximumConnections = configuration.maximumConnections
+        clientConfiguration.options.additionalStartupParameters = [
+            ("application_name", "habit-server"),
+            ("statement_timeout", "\(Self.milliseconds(configuration.statementTimeout))ms"),
+        ]
+        self.client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs the client's connection pool until cancelled or the service group shuts down gracefully.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Applies pending schema migrations in one transaction under an advisory lock, so servers starting
+    /// together migrate once; returns the versions this call applied.
+    @discardableResult
+    public func migrate() async throws -> [Int64] {
+        try await withDeadline(configuration.migrationTimeout) {
+            try await client.withConnection { connection in
+                try await SchemaMigrator.migrate(on: PostgresExecutor(connection: connection, logger: logger), dialect: .postgres)
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction that holds the lock of `user`'s row.
+    public func withUserTransaction<T: Sendable>(
+        _ user: UserID,
+        _ body: (any UserTransaction) async throws -> T
+    ) async throws -> T {
+        try await withDeadline(configuration.callTimeout) {
+            try await client.withConnection { connection in
+                let executor = PostgresExecutor(connection: connection, logger: logger)
+                _ = try await executor.query(SQLDialect.postgres.beginTransaction, [])
+                do {
+                    try await lockAccount(user, on: connection)
+                    let transaction = SQLUserTransaction(userID: user, executor: executor, dialect: .postgres)
+                    let result: T
+                    do {
+                        result = try await body(transaction)
+                    } catch {
+                        throw BodyFailure(underlying: error)
+                    }
+                    _ = try await executor.query("COMMIT", [])
+                    return result
+                } catch {
+                    _ = try? await executor.query("ROLLBACK", [])
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Locks the user's `accounts` row until commit, inserting it first on the user's first transaction
+    /// (`ON CONFLICT DO NOTHING` makes two racing first transactions safe: the second waits for the first's
+    /// insert, then locks the committed row). Prepared statements: this runs at the start of every call.
+    private func lockAccount(_ user: UserID, on connection: PostgresConnection) async throws {
+        do {
+            guard try await connection.execute(LockAccount(userID: user.rawValue), logger: logger).collectCount() == 0
+            else { return }
+            _ = try await connection.execute(InsertAccount(userID: user.rawValue), logger: logger).collectCount()
+            _ = try await connection.execute(LockAccount(userID: user.rawValue), logger: logger).collectCount()
+        } catch {
+            throw PostgresErrorMapping.map(error)
+        }
+    }
+
+    /// Reads the rollover index (`users_next_rollover_at_idx`).
+    public func usersDueForRollover(at instant: Date, limit: Int) async throws -> [UserID] {
+        try await withDeadline(configuration.callTimeout) {
+            try await client.withConnection { connection in
+                try await StoreQueries.usersDueForRollover(
+                    on: PostgresExecutor(connection: connection, logger: logger), at: instant, limit: limit
+                )
+            }
+        }
+    }
+
+    /// Applies the deadline and maps what the pool throws (lease failures, cancellation) to `HabitError`,
+    /// while an error the caller's body threw passes through unchanged.
+    private func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: () async throws -> T) async throws -> T {
+        do {
+            return try await StoreDeadline.run(timeout, operation)
+        } catch let failure as BodyFailure {
+            throw failure.underlying
+        } catch {
+            throw PostgresErrorMapping.map(error)
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// `SELECT ... FOR UPDATE` of the user's anchor row.
+private struct LockAccount: PostgresPreparedStatement {
+    static let sql = "SELECT user_id FROM accounts WHERE user_id = $1 FOR UPDATE"
+    typealias Row = String
+    var userID: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(userID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
+}
+
+/// Creates the user's anchor row unless it exists.
+private struct InsertAccount: PostgresPreparedStatement {
+    static let sql = "INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT DO NOTHING"
+    typealias Row = ()
+    var userID: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(userID)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+extension AsyncSequence {
+    /// Consumes every element (surfacing errors raised while the statement runs) and counts them.
+    fileprivate func collectCount() async throws -> Int {
+        var count = 0
+        for try await _ in self { count += 1 }
+        return count
+    }
+}
+
+/// An error thrown by a transaction body, carried past the store's error mapping untouched.
+private struct BodyFailure: Error {
+    var underlying: any Error
+}
+
+/// The shared SQL's view of one leased connection; rows are always collected, so errors raised while a
+/// statement runs are never lost with a discarded sequence.
+struct PostgresExecutor: SQLExecutor {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [PostgresStoredRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .int(let int): bindings.append(int)
+            case .double(let double): bindings.append(double)
+            case .text(let text): bindings.append(text)
+            case .uuid(let uuid): bindings.append(uuid)
+            case .bool(let bool): bindings.append(bool)
+            case .null: bindings.appendNull()
+            }
+        }
+        do {
+            return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                .collect().map { PostgresStoredRow(row: $0.makeRandomAccess()) }
+        } catch {
+            throw PostgresErrorMapping.map(error)
+        }
+    }
+}
+
+/// A postgres-nio row as the shared decoding code reads it.
+struct PostgresStoredRow: SQLRow {
+    let row: PostgresRandomAccessRow
+
+    private func decode<T: PostgresDecodable>(_ type: T.Type, _ column: String) throws(HabitError) -> T {
+        guard row.contains(column) else { throw Self.undecodable(column, "no such column") }
+        do {
+            return try row[column].decode(type)
+        } catch {
+            throw Self.undecodable(column, "\(error)")
+        }
+    }
+
+    func int64(_ column: String) throws(HabitError) -> Int64 { try decode(Int64.self, column) }
+    func double(_ column: String) throws(HabitError) -> Double { try decode(Double.self, column) }
+    func text(_ column: String) throws(HabitError) -> String { try decode(String.self, column) }
+    func bool(_ column: String) throws(HabitError) -> Bool { try decode(Bool.self, column) }
+    func uuid(_ column: String) throws(HabitError) -> UUID { try decode(UUID.self, column) }
+
+    func isNull(_ column: String) throws(HabitError) -> Bool {
+        guard row.contains(column) else { throw Self.undecodable(column, "no such column") }
+        return row[column].bytes == nil
+    }
+}
+
+/// postgres-nio and pool errors to `HabitError`, in one place.
+enum PostgresErrorMapping {
+    static func map(_ error: any Error) -> any Error {
+        if error is HabitError { return error }
+        guard let psql = error as? PSQLError else {
+            // Pool errors (circuit breaker, shutdown) and cancellation by the deadline.
+            return HabitError(.unavailable, "PostgreSQL unreachable: \(String(reflecting: error))")
+        }
+        guard psql.code == .server, let state = psql.serverInfo?[.sqlState] else {
+            return HabitError(.unavailable, "PostgreSQL connection failed: \(psql.code)")
+        }
+        let message = psql.serverInfo?[.message] ?? ""
+        switch state {
+        case "23505":
+            return HabitError(.alreadyExists, "PostgreSQL: \(message)")
+        case "23503":
+            return HabitError(.notFound, "PostgreSQL: \(message)")
+        case "40001", "40P01":
+            return HabitError(.aborted, "PostgreSQL: \(message)")
+        case _ where state.hasPrefix("23"):
+            return HabitError(.internalError, "PostgreSQL refused a row the domain should not produce: \(message)")
+        case "57014", "55P03", "57P01", "57P02", "57P03", "25006":
+            return HabitError(.unavailable, "PostgreSQL: \(state) \(message)")
+        case _ where state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("58"):
+            return HabitError(.unavailable, "PostgreSQL: \(state) \(message)")
+        default:
+            return HabitError(.internalError, "PostgreSQL: \(state) \(message)")
+        }
+    }
+}
