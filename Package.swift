@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "HabitStoreSQL", targets: ["HabitStoreSQL"]),
         .library(name: "HabitPostgres", targets: ["HabitPostgres"]),
         .library(name: "HabitSQLite", targets: ["HabitSQLite"]),
+        .executable(name: "habit-proto-conformance", targets: ["ProtoConformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -265,10 +266,11 @@ let package = Package(
         // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
         // Loopback ports for test servers that restart on the same port (outage tests).
         .target(name: "LoopbackTesting", swiftSettings: strictSettings),
+        // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
         .target(
             name: "HabitStoreTesting",
             dependencies: [
-                "HabitCore", "HabitStoreSQL", "HabitPostgres", "LoopbackTesting",
+                "HabitCore", "HabitStoreSQL", "HabitPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -290,6 +292,13 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The Swift side of the cross-implementation conformance tests in Tests/Interop (Python,
+        // Google's Protobuf): decodes and re-encodes messages named over stdin/stdout.
+        .executableTarget(
+            name: "ProtoConformance",
+            dependencies: ["HabitAPI", "ProtoRuntime"],
             swiftSettings: strictSettings
         ),
     ]

@@ -120,8 +120,11 @@ public struct ProtoJSONWriter {
     }
 
     /// Swift prints integral values as `1.0`; JSON readers prefer `1`.
+    ///
+    /// Negative zero keeps its `.0` (fix from the schemas branch, found by Tests/Interop): readers
+    /// that take `-0` for an integer, such as Python's json_format, would lose the sign.
     private static func trimmed(_ text: String) -> String {
-        text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+        text.hasSuffix(".0") && text != "-0.0" ? String(text.dropLast(2)) : text
     }
 
     /// Writes an enum by name, or by number when the schema does not name it.
