@@ -37,12 +37,23 @@ struct HabitServerCommand: AsyncParsableCommand {
     var drainSeconds: Int?
     @Option(help: "Seconds between rollover passes (HABIT_ROLLOVER_INTERVAL_SECONDS, default 60).")
     var rolloverIntervalSeconds: Int?
+    @Option(help: "Quota classes overriding the defaults, e.g. write=10/1m:5@closed (HABIT_QUOTA_POLICIES).")
+    var quotaPolicies: String?
+    @Option(help: "Servers sharing the quotas, for the per-process share while Redis is down (HABIT_QUOTA_INSTANCES, default 1).")
+    var quotaInstances: Int?
 
     func resolve(_ environment: [String: String]) throws -> ServerConfiguration {
         let settings = SettingResolver(environment: environment)
         let levelName = settings.string(logLevel, "HABIT_LOG_LEVEL", default: "info")
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ValidationError("log level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        let policies: QuotaPolicies
+        do {
+            policies = try QuotaPolicies.standard.overriding(
+                withSpec: settings.string(quotaPolicies, "HABIT_QUOTA_POLICIES", default: ""))
+        } catch {
+            throw ValidationError("HABIT_QUOTA_POLICIES: \(error.description)")
         }
         return ServerConfiguration(
             host: settings.string(host, "HABIT_HOST", default: "127.0.0.1"),
@@ -54,6 +65,8 @@ struct HabitServerCommand: AsyncParsableCommand {
             drainSeconds: try settings.integer(drainSeconds, "HABIT_DRAIN_SECONDS", default: 10, range: 0...3600),
             rolloverIntervalSeconds: try settings.integer(
                 rolloverIntervalSeconds, "HABIT_ROLLOVER_INTERVAL_SECONDS", default: 60, range: 1...86400),
+            quotaPolicies: policies,
+            quotaInstances: try settings.integer(quotaInstances, "HABIT_QUOTA_INSTANCES", default: 1, range: 1...1000),
             environment: environment)
     }
 
@@ -88,8 +101,8 @@ struct HabitServerCommand: AsyncParsableCommand {
         let environment = HabitEnvironment(store: InMemoryHabitStore())
         let board = ServingStatusBoard()
 
-        var quotaConfiguration = QuotaLimiter.Configuration(policies: .standard)
-        quotaConfiguration.instanceCount = 1
+        var quotaConfiguration = QuotaLimiter.Configuration(policies: configuration.quotaPolicies)
+        quotaConfiguration.instanceCount = configuration.quotaInstances
         let (limiter, redis) = try QuotaLimiter.fromEnvironment(
             configuration.environment, configuration: quotaConfiguration, logger: logger)
 

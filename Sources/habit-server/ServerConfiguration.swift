@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RedisQuota
 
 /// Everything habit-server reads at startup; each value comes from a flag, else a `HABIT_*` variable,
 /// else the default documented in README.md.
@@ -21,6 +22,12 @@ struct ServerConfiguration: Sendable {
     var drainSeconds: Int
     /// `--rollover-interval-seconds` / `HABIT_ROLLOVER_INTERVAL_SECONDS`, default 60.
     var rolloverIntervalSeconds: Int
+    /// `--quota-policies` / `HABIT_QUOTA_POLICIES`: classes overriding the standard quotas
+    /// (`write=120/1m:20,read=1200/1m,import=600/1m:200`), e.g. `write=10/1m:5@closed`.
+    var quotaPolicies: QuotaPolicies
+    /// `--quota-instances` / `HABIT_QUOTA_INSTANCES`, default 1: how many servers share the quotas, so
+    /// each enforces its share while Redis is unreachable.
+    var quotaInstances: Int
     /// The process environment (secrets and Redis are read from it, never from flags).
     var environment: [String: String]
 }

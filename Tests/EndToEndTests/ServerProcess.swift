@@ -39,8 +39,9 @@ final class ServerProcess: Sendable {
         return found
     }
 
-    /// Starts the server and waits for its "ready" log line (which carries the bound port).
-    static func start(drainSeconds: Int = 10) async throws -> ServerProcess {
+    /// Starts the server and waits for its "ready" log line (which carries the bound port); `environment`
+    /// adds `HABIT_*` settings to the test's own.
+    static func start(drainSeconds: Int = 10, environment extra: [String: String] = [:]) async throws -> ServerProcess {
         let directory = NSTemporaryDirectory() + "habit-e2e-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let logPath = directory + "/server.log"
@@ -52,6 +53,7 @@ final class ServerProcess: Sendable {
         ]
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HABIT_") }
         environment["HABIT_JWT_SECRET"] = secret
+        environment.merge(extra) { _, added in added }
         process.environment = environment
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardError = log
