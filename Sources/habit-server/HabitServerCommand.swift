@@ -39,6 +39,10 @@ struct HabitServerCommand: AsyncParsableCommand {
     var drainSeconds: Int?
     @Option(help: "Seconds between rollover passes (HABIT_ROLLOVER_INTERVAL_SECONDS, default 60).")
     var rolloverIntervalSeconds: Int?
+    @Option(help: "Quota classes overriding the defaults, e.g. write=10/1m:5@closed (HABIT_QUOTA_POLICIES).")
+    var quotaPolicies: String?
+    @Option(help: "Servers sharing the quotas, for the per-process share while Redis is down (HABIT_QUOTA_INSTANCES, default 1).")
+    var quotaInstances: Int?
 
     @Option(help: "SQLite file used when HABIT_DATABASE_URL is unset (HABIT_SQLITE_PATH, default <data-dir>/habit.sqlite).")
     var sqlitePath: String?
@@ -61,6 +65,13 @@ struct HabitServerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("HABIT_DATABASE_URL: \(error.description)")
         }
+        let policies: QuotaPolicies
+        do {
+            policies = try QuotaPolicies.standard.overriding(
+                withSpec: settings.string(quotaPolicies, "HABIT_QUOTA_POLICIES", default: ""))
+        } catch {
+            throw ValidationError("HABIT_QUOTA_POLICIES: \(error.description)")
+        }
         return ServerConfiguration(
             host: settings.string(host, "HABIT_HOST", default: "127.0.0.1"),
             port: try settings.integer(port, "HABIT_PORT", default: 7420, range: 0...65535),
@@ -74,6 +85,8 @@ struct HabitServerCommand: AsyncParsableCommand {
             store: store,
             storeProbeIntervalSeconds: try settings.integer(
                 storeProbeIntervalSeconds, "HABIT_STORE_PROBE_INTERVAL_SECONDS", default: 1, range: 1...60),
+            quotaPolicies: policies,
+            quotaInstances: try settings.integer(quotaInstances, "HABIT_QUOTA_INSTANCES", default: 1, range: 1...1000),
             environment: environment)
     }
 
@@ -147,8 +160,8 @@ struct HabitServerCommand: AsyncParsableCommand {
         var services = storeServices
         let environment = HabitEnvironment(store: store)
 
-        var quotaConfiguration = QuotaLimiter.Configuration(policies: .standard)
-        quotaConfiguration.instanceCount = 1
+        var quotaConfiguration = QuotaLimiter.Configuration(policies: configuration.quotaPolicies)
+        quotaConfiguration.instanceCount = configuration.quotaInstances
         let (limiter, redis) = try QuotaLimiter.fromEnvironment(
             configuration.environment, configuration: quotaConfiguration, logger: logger)
 

@@ -27,8 +27,11 @@ struct QuotaInterceptor: ServerInterceptor {
         var context = context
         if methodClass == "import" {
             let limiter = limiter
+            // Charged per message while the stream runs: earlier messages may already be applied, so a
+            // rejection here never claims the call was not processed.
             context.attributes[MessageQuota.self] = { cost in
-                if let rejection = await limiter.check(user: user, methodClass: methodClass, cost: cost).rejection {
+                if var rejection = await limiter.check(user: user, methodClass: methodClass, cost: cost).rejection {
+                    rejection.isNotProcessed = false
                     throw rejection
                 }
             }

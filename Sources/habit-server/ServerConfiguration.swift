@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HabitStoreSQL
 import Logging
+import RedisQuota
 
 /// Everything habit-server reads at startup; each value comes from a flag, else a `HABIT_*` variable,
 /// else the default documented in README.md.
@@ -28,6 +29,12 @@ struct ServerConfiguration: Sendable {
     /// `--store-probe-interval-seconds` / `HABIT_STORE_PROBE_INTERVAL_SECONDS`, default 1: how often
     /// readiness checks the store.
     var storeProbeIntervalSeconds: Int
+    /// `--quota-policies` / `HABIT_QUOTA_POLICIES`: classes overriding the standard quotas
+    /// (`write=120/1m:20,read=1200/1m,import=600/1m:200`), e.g. `write=10/1m:5@closed`.
+    var quotaPolicies: QuotaPolicies
+    /// `--quota-instances` / `HABIT_QUOTA_INSTANCES`, default 1: how many servers share the quotas, so
+    /// each enforces its share while Redis is unreachable.
+    var quotaInstances: Int
     /// The process environment (secrets and Redis are read from it, never from flags).
     var environment: [String: String]
 }

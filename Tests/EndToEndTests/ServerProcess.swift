@@ -42,8 +42,10 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts the server on `store` (a fresh database on the test PostgreSQL when nil) and waits until it
-    /// listens and has found the store reachable and migrated.
-    static func start(store: TestStore? = nil, drainSeconds: Int = 10) async throws -> ServerProcess {
+    /// listens and has found the store reachable and migrated; `environment` adds `HABIT_*` settings.
+    static func start(
+        store: TestStore? = nil, drainSeconds: Int = 10, environment extra: [String: String] = [:]
+    ) async throws -> ServerProcess {
         let store = if let store { store } else { try await TestStore.freshPostgres() }
         let directory = NSTemporaryDirectory() + "habit-e2e-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -60,6 +62,7 @@ final class ServerProcess: Sendable {
         case .postgres(let location): environment["HABIT_DATABASE_URL"] = ScratchPostgres.url(location)
         case .sqlite(let path): environment["HABIT_SQLITE_PATH"] = path
         }
+        environment.merge(extra) { _, added in added }
         process.environment = environment
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardError = log
