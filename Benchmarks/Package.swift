@@ -8,6 +8,8 @@ let package = Package(
     dependencies: [
         .package(name: "HabitRPC", path: "../"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     ],
     targets: [
         // No-op unary calls over HabitRPC beside a raw length-prefixed SwiftNIO echo of the same bytes.
@@ -21,6 +23,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Encode/decode of HabitAPI messages beside swift-protobuf's types for the same .proto files:
+        // `swift package --package-path Benchmarks benchmark --target CodecBenchmarks`.
+        .executableTarget(
+            name: "CodecBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "HabitAPI", package: "HabitRPC"),
+                .product(name: "ProtoRuntime", package: "HabitRPC"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Benchmarks/CodecBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]
 )
