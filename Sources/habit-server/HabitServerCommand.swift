@@ -43,6 +43,8 @@ struct HabitServerCommand: AsyncParsableCommand {
     var quotaPolicies: String?
     @Option(help: "Servers sharing the quotas, for the per-process share while Redis is down (HABIT_QUOTA_INSTANCES, default 1).")
     var quotaInstances: Int?
+    @Option(help: "Longest a quota check may add to a call before its policy's failure mode applies (HABIT_QUOTA_CHECK_TIMEOUT_MS, default 25).")
+    var quotaCheckTimeoutMs: Int?
 
     @Option(help: "SQLite file used when HABIT_DATABASE_URL is unset (HABIT_SQLITE_PATH, default <data-dir>/habit.sqlite).")
     var sqlitePath: String?
@@ -87,6 +89,8 @@ struct HabitServerCommand: AsyncParsableCommand {
                 storeProbeIntervalSeconds, "HABIT_STORE_PROBE_INTERVAL_SECONDS", default: 1, range: 1...60),
             quotaPolicies: policies,
             quotaInstances: try settings.integer(quotaInstances, "HABIT_QUOTA_INSTANCES", default: 1, range: 1...1000),
+            quotaCheckTimeoutMilliseconds: try settings.integer(
+                quotaCheckTimeoutMs, "HABIT_QUOTA_CHECK_TIMEOUT_MS", default: 25, range: 1...10_000),
             environment: environment)
     }
 
@@ -162,6 +166,7 @@ struct HabitServerCommand: AsyncParsableCommand {
 
         var quotaConfiguration = QuotaLimiter.Configuration(policies: configuration.quotaPolicies)
         quotaConfiguration.instanceCount = configuration.quotaInstances
+        quotaConfiguration.checkTimeout = .milliseconds(configuration.quotaCheckTimeoutMilliseconds)
         let (limiter, redis) = try QuotaLimiter.fromEnvironment(
             configuration.environment, configuration: quotaConfiguration, logger: logger)
 

@@ -35,6 +35,9 @@ struct ServerConfiguration: Sendable {
     /// `--quota-instances` / `HABIT_QUOTA_INSTANCES`, default 1: how many servers share the quotas, so
     /// each enforces its share while Redis is unreachable.
     var quotaInstances: Int
+    /// `--quota-check-timeout-ms` / `HABIT_QUOTA_CHECK_TIMEOUT_MS`, default 25: the most a quota check adds
+    /// to a call; past it the policy's failure mode (local share, open or closed) decides.
+    var quotaCheckTimeoutMilliseconds: Int
     /// The process environment (secrets and Redis are read from it, never from flags).
     var environment: [String: String]
 }

@@ -121,8 +121,14 @@ struct RedisFailureTests {
         let probe = RedisClient(configuration: .init(host: "127.0.0.1", port: server.port))
         try await waitUntilRedisAnswers(probe)
 
-        let before = await limiter.check(user: "load", methodClass: "local")
-        #expect(source(of: before) == .redis)
+        // The limiter's own connection opens on its first check; on a loaded machine that first check
+        // may miss its deadline and be answered locally, so wait (bounded) until checks run on Redis.
+        var onRedis = false
+        for _ in 0..<100 where !onRedis {
+            onRedis = source(of: await limiter.check(user: "warm-up", methodClass: "local")) == .redis
+            if !onRedis { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(onRedis, "checks run on Redis before it is killed")
 
         server.kill()
         var sources: [QuotaStatus.Source?] = []
