@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "HabitPostgres", targets: ["HabitPostgres"]),
         .library(name: "HabitSQLite", targets: ["HabitSQLite"]),
         .executable(name: "habit-proto-conformance", targets: ["ProtoConformance"]),
+        .executable(name: "habit-store-bench", targets: ["habit-store-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -299,6 +300,15 @@ let package = Package(
         .executableTarget(
             name: "ProtoConformance",
             dependencies: ["HabitAPI", "ProtoRuntime"],
+            swiftSettings: strictSettings
+        ),
+        // Load driver of scripts/bench-persistence.sh: CompleteHabit and GetCharacter over PostgreSQL.
+        .executableTarget(
+            name: "habit-store-bench",
+            dependencies: [
+                "HabitCore", "HabitPostgres", "HabitStoreSQL",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]
