@@ -8,6 +8,7 @@ let package = Package(
     dependencies: [
         .package(name: "HabitRPC", path: "../"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     ],
@@ -19,6 +20,8 @@ let package = Package(
                 .product(name: "RPCServer", package: "HabitRPC"),
                 .product(name: "RPCClient", package: "HabitRPC"),
                 .product(name: "RPCCore", package: "HabitRPC"),
+                .product(name: "RedisQuota", package: "HabitRPC"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -2,8 +2,10 @@
 # Runs every configuration against a HabitRPC server and a raw SwiftNIO echo server started here on
 # 127.0.0.1, each client run bounded by `timeout`; prints RESULT lines with server CPU per call.
 #   cd Benchmarks && swift build -c release && ./run.sh [SECONDS] [CONFIGS] [KINDS]
-# KINDS defaults to "rpc raw"; "rpc-inline" runs the HabitRPC server with unary handlers started on
-# the event loop (RPCServer.Configuration.startsUnaryHandlersOnEventLoop).
+# KINDS defaults to "rpc raw"; "rpc-inline" runs the HabitRPC server with handlers on the event loop
+# (RPCServer.Configuration.handlerPlacement = .eventLoop); "rpc-quota-local" and "rpc-quota-redis"
+# add one quota check per call, in process or on the Redis at QUOTA_REDIS_PORT (with -inline suffix:
+# handlers on the event loop too).
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-10}
@@ -15,7 +17,11 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 for kind in $kinds; do
     flags=""
-    if [ "$kind" = rpc-inline ]; then kind=rpc; flags=--inline; fi
+    case "$kind" in *-inline) flags="--inline"; kind=${kind%-inline} ;; esac
+    case "$kind" in
+        rpc-quota-local) kind=rpc; flags="$flags --quota-local" ;;
+        rpc-quota-redis) kind=rpc; flags="$flags --quota-redis ${QUOTA_REDIS_PORT:?set QUOTA_REDIS_PORT}" ;;
+    esac
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
     "$bench" "serve-$kind" "$port" $flags & server=$!
     sleep 1

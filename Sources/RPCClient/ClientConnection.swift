@@ -34,11 +34,16 @@ public final class ClientConnection: RPCClientTransport, Sendable {
     private let handler: NIOLoopBound<ClientConnectionHandler>
     let status: ConnectionStatus
     private let nextToken = Atomic<UInt64>(0)
+    /// The connection's event loop as a task executor: calls made from tasks placed here
+    /// (`Task(executorPreference: connection.taskExecutor)`) cost no thread hop, which suits load
+    /// generators; such tasks must not compute for long between awaits.
+    public let taskExecutor: EventLoopTaskExecutor
 
     private init(channel: any Channel, handler: NIOLoopBound<ClientConnectionHandler>, status: ConnectionStatus) {
         self.channel = channel
         self.handler = handler
         self.status = status
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
     }
 
     /// Connects, sends the preface and SETTINGS, and returns once the server's SETTINGS arrived; `group`
@@ -93,7 +98,7 @@ public final class ClientConnection: RPCClientTransport, Sendable {
         let (handler, eventLoop) = (handler, channel.eventLoop)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                eventLoop.execute {
+                eventLoop.runOnLoop {
                     handler.value.start(token: token, head: head, message: request, endStream: true, timeout: timeout,
                                         waiter: .unary(continuation))
                 }

@@ -29,15 +29,25 @@ extension RPCServer {
         /// Queued outbound bytes above which the server stops reading from a connection until its
         /// writes drain. Default 1 MiB (resumes at a quarter of it).
         public var writeBufferHighWaterMark: Int = 1024 * 1024
-        /// Starts unary handlers on the connection's event-loop thread (`Task.immediate`) instead of
-        /// the global executor, so a handler that answers without suspending costs no thread hop.
-        /// Only for handlers that do no heavy work before their first `await`: until then they hold
-        /// the event loop and delay every other connection on it. Default false.
-        public var startsUnaryHandlersOnEventLoop = false
+        /// Where handlers run. Default ``HandlerPlacement/globalExecutor``.
+        public var handlerPlacement: HandlerPlacement = .globalExecutor
         /// Event-loop threads; default: NIO's singleton group (one per core).
         public var eventLoopGroup: (any EventLoopGroup)?
 
         /// The defaults.
         public init() {}
+    }
+}
+
+extension RPCServer {
+    /// Where a call's handler task runs.
+    public enum HandlerPlacement: Sendable {
+        /// Swift's global concurrent executor: a handler that computes does not hold up other
+        /// connections, at the cost of two thread wake-ups per call (into the pool and back).
+        case globalExecutor
+        /// The connection's event loop, as the handler task's executor preference: no thread hop per
+        /// call, but every synchronous stretch of a handler holds that loop and the connections on it.
+        /// For handlers that only await I/O between short computations.
+        case eventLoop
     }
 }

@@ -5,9 +5,9 @@ import RPCCore
 /// One server connection on its event loop: decodes frames, feeds ``ServerConnectionStateMachine``,
 /// and executes its actions (start handlers, write frames, cancel, close).
 ///
-/// Handlers run in tasks; their results come back to the event loop through `execute`. Writes made
-/// while reading are flushed once in `channelReadComplete`; writes from finished handlers share one
-/// flush per event-loop tick.
+/// Handlers run in tasks; their results come back to the event loop through `execute`. Frames are
+/// encoded into one pending buffer: those made while reading go out with one write and flush in
+/// `channelReadComplete`, those from finished handlers share one per event-loop tick.
 final class ServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -30,7 +30,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var peer = "unknown"
     private var isReading = false
-    private var needsFlush = false
+    /// Frames encoded since the last flush, written as one buffer.
+    private var pendingOutput = ByteBuffer()
     private var isFlushScheduled = false
     private var isClosing = false
     private var lastFrameTime = NIODeadline.now()
@@ -38,6 +39,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var timers: [Scheduled<Void>] = []
     private var keepaliveTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// The connection's event loop as a task executor, when handlers are placed on it.
+    private var handlerExecutor: EventLoopTaskExecutor?
 
     init(router: MethodRouter, configuration: RPCServer.Configuration, interceptors: InterceptorChain, logger: Logger,
          drainRegistration: DrainRegistration) {
@@ -55,6 +58,9 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if configuration.handlerPlacement == .eventLoop {
+            handlerExecutor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        }
         peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
@@ -152,17 +158,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         noteBusyState()
     }
 
-    /// Writes frames; a GOAWAY among them closes the connection once flushed.
+    /// Queues frames for the next flush; a GOAWAY among them flushes and closes the connection.
     private func write(_ frames: [Frame]) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
+        guard context != nil else { return }
         var closesAfter = false
         for frame in frames {
-            frame.encode(into: &buffer)
+            frame.encode(into: &pendingOutput)
             if case .goAway = frame { closesAfter = true }
         }
-        context.write(wrapOutboundOut(buffer), promise: nil)
-        needsFlush = true
         if closesAfter {
             isClosing = true
             flushIfNeeded()
@@ -183,9 +186,10 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func flushIfNeeded() {
-        guard needsFlush, let context else { return }
-        needsFlush = false
-        context.flush()
+        guard pendingOutput.readableBytes > 0, let context else { return }
+        let output = pendingOutput
+        pendingOutput = context.channel.allocator.buffer(capacity: min(output.capacity, 64 * 1024))
+        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
     }
 
     private func close() {
@@ -213,6 +217,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             Frame.goAway(violation.goAwayError, message: violation.message).encode(into: &buffer)
         }
         isClosing = true
+        flushIfNeeded()
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         close()
     }
@@ -240,13 +245,12 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         switch call.method.handler {
         case .unary(let handler):
             let request = call.message ?? ByteBuffer()
-            let run: @Sendable () async -> Void = {
+            runtime.task = startTask {
                 let completion = await HandlerOutcome.completion(of: callContext, logger: logger) {
                     .message(try await chain.run(callContext) { try await handler(request, $0) })
                 }
-                eventLoop.execute { loopBound.value.finish(token, completion) }
+                eventLoop.runOnLoop { loopBound.value.finish(token, completion) }
             }
-            runtime.task = configuration.startsUnaryHandlersOnEventLoop ? Task.immediate(operation: run) : Task(operation: run)
         case .streaming(let handler):
             let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
             if let message = call.message { continuation.yield(message) }
@@ -260,15 +264,21 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                     eventLoop.execute { loopBound.value.writeMessage(token, message, continuation) }
                 }
             }
-            runtime.task = Task {
+            runtime.task = startTask {
                 let completion = await HandlerOutcome.completion(of: callContext, logger: logger) {
                     try await chain.run(callContext) { try await handler(requests, writer, $0) }
                     return .noMessage
                 }
-                eventLoop.execute { loopBound.value.finish(token, completion) }
+                eventLoop.runOnLoop { loopBound.value.finish(token, completion) }
             }
         }
         calls[token] = runtime
+    }
+
+    /// Starts a handler task where ``RPCServer/Configuration/handlerPlacement`` says.
+    private func startTask(_ operation: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+        if let handlerExecutor { return Task(executorPreference: handlerExecutor, operation: operation) }
+        return Task(operation: operation)
     }
 
     private func finish(_ token: ServerConnectionStateMachine.CallToken, _ completion: ServerConnectionStateMachine.Completion) {

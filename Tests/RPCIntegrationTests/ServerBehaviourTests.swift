@@ -15,6 +15,27 @@ import Testing
         }
     }
 
+    @Test func callsFromTasksOnTheConnectionsEventLoopStayThereAndGetTheirOwnAnswer() async throws {
+        try await withEchoServer(configure: { $0.handlerPlacement = .eventLoop }) { address, _, _ in
+            let connection = try await ClientConnection.connect(to: address)
+            let executor = connection.taskExecutor
+            let outcomes = try await withThrowingTaskGroup(of: (answer: UInt32?, stayedOnLoop: Bool).self) { group in
+                for index in 0..<300 as Range<UInt32> {
+                    group.addTask(executorPreference: executor) {
+                        let before = executor.eventLoop.inEventLoop
+                        let response = try await connection.unary(EchoService.unary, request: payload(index), options: CallOptions())
+                        return (value(response), before && executor.eventLoop.inEventLoop)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.count == 300)
+            #expect(Set(outcomes.compactMap(\.answer)) == Set(0..<300))
+            #expect(outcomes.allSatisfy { $0.stayedOnLoop })
+            await connection.close()
+        }
+    }
+
     @Test func thousandsOfConcurrentCallsOnFewConnectionsEachGetTheirOwnAnswer() async throws {
         try await withEchoServer(configure: { $0.settings.maxConcurrentCalls = 1000 }) { address, _, _ in
             var configuration = RPCClient.Configuration(addresses: [address])
@@ -58,7 +79,7 @@ import Testing
     }
 
     @Test func handlersStartedOnTheEventLoopAnswerAndSuspendingOnesDoNotBlockIt() async throws {
-        try await withEchoServer(configure: { $0.startsUnaryHandlersOnEventLoop = true }) { address, service, _ in
+        try await withEchoServer(configure: { $0.handlerPlacement = .eventLoop }) { address, service, _ in
             let connection = try await ClientConnection.connect(to: address)
             let slow = Task {
                 try await connection.unary(EchoService.slow, request: payload(60_000), options: CallOptions())
@@ -128,8 +149,9 @@ import Testing
         }
     }
 
-    @Test func streamingShapesWorkWithFlowControl() async throws {
-        try await withEchoServer { address, _, _ in
+    @Test(arguments: [RPCServer.HandlerPlacement.globalExecutor, .eventLoop])
+    func streamingShapesWorkWithFlowControl(placement: RPCServer.HandlerPlacement) async throws {
+        try await withEchoServer(configure: { $0.handlerPlacement = placement }) { address, _, _ in
             let connection = try await ClientConnection.connect(to: address)
             // Server streaming: more messages than the initial credit of 16.
             let received = try await connection.streaming(EchoService.count, options: CallOptions(), requests: { writer in

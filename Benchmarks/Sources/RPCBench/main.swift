@@ -1,10 +1,15 @@
 // RPCBench: closed-loop load on loopback. Each process is one side, so client and server CPU can be
 // measured apart (see docs/BENCHMARKS.md for the driver script):
-//   RPCBench serve-rpc PORT          HabitRPC server with a no-op unary method (echo of the request)
+//   RPCBench serve-rpc PORT [--inline] [--quota-redis REDIS_PORT | --quota-local]
+//                                    HabitRPC server with a no-op unary method (echo of the request);
+//                                    --inline places handlers on the event loop; --quota-* checks a
+//                                    quota per call (64 users, never exhausted) as habit-server does
 //   RPCBench serve-raw PORT          SwiftNIO echo of [u32 length][body] frames, flush per read batch
 //   RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS   client; prints one RESULT line
+import Logging
 import NIOCore
 import NIOPosix
+import RedisQuota
 import RPCClient
 import RPCCore
 import RPCServer
@@ -34,6 +39,38 @@ func report(_ name: String, conns: Int, inflight: Int, seconds: Double, latencie
     print("RESULT \(name) conns=\(conns) inflight=\(inflight) calls=\(sorted.count) rate_per_s=\(Int(rate)) "
         + "p50_us=\(percentile(0.5)) p99_us=\(percentile(0.99)) total_incl_warmup=\(total) "
         + "client_cpu_us_per_call=\(total == 0 ? 0 : cpu / Double(total) * 1e6)")
+}
+
+/// One quota check per call before the handler, as habit-server's quota interceptor does; calls are
+/// spread over 64 users so Redis sees 64 keys.
+struct BenchQuotaInterceptor: ServerInterceptor {
+    let limiter: QuotaLimiter
+
+    func intercept<Result: Sendable>(
+        _ context: ServerCallContext, next: @Sendable (ServerCallContext) async throws -> Result
+    ) async throws -> Result {
+        if let rejection = await limiter.check(user: "bench-\(context.callID % 64)", methodClass: "read").rejection {
+            throw rejection
+        }
+        return try await next(context)
+    }
+}
+
+/// The quota interceptor `--quota-redis PORT` or `--quota-local` asks for, if any.
+func quotaInterceptors() -> [any ServerInterceptor] {
+    let unlimited = QuotaPolicies(byMethodClass: ["read": QuotaPolicy(limit: 1_000_000_000, period: .seconds(1))])
+    var configuration = QuotaLimiter.Configuration(policies: unlimited)
+    // A loaded benchmark machine must not trip the breaker: every check is meant to reach Redis.
+    configuration.checkTimeout = .seconds(2)
+    let logger = Logger(label: "bench.quota")
+    if let flag = arguments.firstIndex(of: "--quota-redis"), flag + 1 < arguments.count, let redisPort = Int(arguments[flag + 1]) {
+        let redis = RedisClient(configuration: RedisClient.Configuration(host: "127.0.0.1", port: redisPort))
+        return [BenchQuotaInterceptor(limiter: QuotaLimiter(configuration: configuration, redis: redis, logger: logger))]
+    }
+    if arguments.contains("--quota-local") {
+        return [BenchQuotaInterceptor(limiter: QuotaLimiter(configuration: configuration, redis: nil, logger: logger))]
+    }
+    return []
 }
 
 /// Echoes [u32 length][body] frames, re-framing each body, flushing once per read batch.
@@ -136,10 +173,10 @@ case "serve-rpc":
     var configuration = RPCServer.Configuration()
     configuration.port = port
     configuration.settings.maxConcurrentCalls = 1024
-    configuration.startsUnaryHandlersOnEventLoop = arguments.contains("--inline")
+    if arguments.contains("--inline") { configuration.handlerPlacement = .eventLoop }
     let server = try RPCServer(configuration: configuration, methods: [
         ServerMethod(descriptor: noop, handler: .unary { request, _ in request }),
-    ])
+    ], interceptors: quotaInterceptors())
     try await server.run()
 case "serve-raw":
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -191,7 +228,8 @@ case "rpc", "raw":
         (latencies, total) = try await withThrowingTaskGroup(of: ([UInt64], Int).self) { group in
             for index in 0..<inflight {
                 let connection = connections[index % conns]
-                group.addTask {
+                // Callers run on the connection's event loop: the cheapest way to drive our client.
+                group.addTask(executorPreference: connection.taskExecutor) {
                     var mine: [UInt64] = []
                     var completed = 0
                     while clock.now < end {
