@@ -88,8 +88,11 @@ struct RedisConnectionHandlerTests {
         let channel = try makeChannel()
         let first = channel.eventLoop.makePromise(of: RESPValue.self)
         let second = channel.eventLoop.makePromise(of: RESPValue.self)
-        try channel.writeOutbound(RedisRequest(arguments: [Array("PING".utf8)], reply: first))
-        try channel.writeOutbound(RedisRequest(arguments: [Array("GET".utf8), Array("k".utf8)], reply: second))
+        channel.writeAndFlush(RedisRequest(arguments: [Array("PING".utf8)], reply: first), promise: nil)
+        channel.writeAndFlush(RedisRequest(arguments: [Array("GET".utf8), Array("k".utf8)], reply: second), promise: nil)
+        // Both flushes wait for the end of the tick, so the two commands leave in one socket write.
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        channel.embeddedEventLoop.run()
         #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "*1\r\n$4\r\nPING\r\n"))
         #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
         try channel.writeInbound(ByteBuffer(string: "+PONG\r\n$1"))
@@ -109,7 +112,8 @@ struct RedisConnectionHandlerTests {
     @Test func garbageFailsWaitingCommandsAndRefusesNewOnes() throws {
         let channel = try makeChannel()
         let waiting = channel.eventLoop.makePromise(of: RESPValue.self)
-        try channel.writeOutbound(RedisRequest(arguments: [Array("PING".utf8)], reply: waiting))
+        channel.writeAndFlush(RedisRequest(arguments: [Array("PING".utf8)], reply: waiting), promise: nil)
+        channel.embeddedEventLoop.run()
         try channel.writeInbound(ByteBuffer(string: "?garbage\r\n"))
         #expect(throws: RedisClientError.self) { try waiting.futureResult.wait() }
         #expect(!channel.isActive)

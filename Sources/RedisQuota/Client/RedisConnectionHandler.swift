@@ -7,7 +7,8 @@ struct RedisRequest: Sendable {
 }
 
 /// Pipelines commands on one connection: encodes each with hiredis, parses replies with hiredis,
-/// and completes the waiting promises in order.
+/// and completes the waiting promises in order. Flushes are deferred to the end of the event-loop
+/// tick, so commands sent by many callers at once share one write to the socket.
 ///
 /// A command that timed out keeps its place in the queue, so later replies still match their
 /// commands. After any protocol error or close every waiting command fails and the handler refuses
@@ -20,6 +21,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private let parser: RedisReplyParser
     private var waiting = CircularBuffer<EventLoopPromise<RESPValue>>()
     private var failure: RedisClientError?
+    private var isFlushScheduled = false
 
     init(parser: RedisReplyParser) {
         self.parser = parser
@@ -42,6 +44,16 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         }
         waiting.append(request.reply)
         context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        guard !isFlushScheduled else { return }
+        isFlushScheduled = true
+        let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            loopBound.value.handler.isFlushScheduled = false
+            loopBound.value.context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
