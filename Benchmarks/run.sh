@@ -13,7 +13,7 @@ seconds=${1:-10}
 configs=${2:-"1:1 1:16 1:64 4:4 4:16 4:64"}
 kinds=${3:-"rpc raw"}
 methods=${4:-noop}
-bench=.build/release/RPCBench
+binaries=.build/release
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -31,6 +31,8 @@ for kind in $kinds; do
     if [ "$kind" = rpc-inline ]; then kind=rpc; flags=--inline; fi
     kind_methods=$methods
     if [ "$kind" = raw ]; then kind_methods=noop; fi
+    bench=$binaries/RPCBench
+    if [ "$kind" = grpc ]; then bench=$binaries/GRPCBench; fi
     port=$(free_port)
     "$bench" "serve-$kind" "$port" $flags & server=$!
     trap 'kill "$server" 2>/dev/null || true' EXIT
