@@ -78,7 +78,7 @@ cclient_part() {
     swift build -c release --product rpc-echo-server || return 1
     bin=$(swift build -c release --show-bin-path)
     make -C clients/c bench || return 1
-    coproc ECHO { "$bin/rpc-echo-server" 0; }
+    coproc ECHO { exec "$bin/rpc-echo-server" 0; }
     server=$ECHO_PID
     trap 'kill "$server" 2>/dev/null' RETURN
     read -r -t 60 line <&"${ECHO[0]}" && port=${line##* }
