@@ -1,4 +1,4 @@
-.PHONY: build run test generate generate-check
+.PHONY: build run test bench generate generate-check
 build:
 	swift build
 
@@ -12,6 +12,11 @@ run:
 # Every test in the repository, with real PostgreSQL and Redis started and stopped here.
 test:
 	scripts/test.sh
+
+# Reruns every figure of docs/BENCHMARKS.md (RPC vs gRPC vs raw echo, connections, codec, quota,
+# persistence, C client), each part under a timeout; prints the results folder (bench-results/<UTC time>/).
+bench:
+	scripts/bench.sh
 
 # Regenerates Sources/HabitAPI and the generator's golden files from the .proto files.
 generate:

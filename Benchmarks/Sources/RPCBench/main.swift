@@ -1,260 +1,54 @@
 // RPCBench: closed-loop load on loopback. Each process is one side, so client and server CPU can be
-// measured apart (see docs/BENCHMARKS.md for the driver script):
-//   RPCBench serve-rpc PORT [--inline] [--quota-redis REDIS_PORT | --quota-local]
-//                                    HabitRPC server with a no-op unary method (echo of the request);
-//                                    --inline places handlers on the event loop; --quota-* checks a
-//                                    quota per call (64 users, never exhausted) as habit-server does
-//   RPCBench serve-raw PORT          SwiftNIO echo of [u32 length][body] frames, flush per read batch
-//   RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS   client; prints one RESULT line
-import Logging
-import NIOCore
-import NIOPosix
-import RedisQuota
-import RPCClient
-import RPCCore
-import RPCServer
+// measured apart (driver scripts: run.sh, compare.sh, connections.sh; see docs/BENCHMARKS.md). GRPCBench serves
+// and loads the same two methods over grpc-swift-2 (a separate binary, so this one builds without gRPC):
+//   RPCBench serve-rpc PORT [--inline] [--max-connections N] [--quota-redis REDIS_PORT | --quota-local]
+//                                   HabitRPC server: bench.Bench/Noop (echo) and habit.v1.CharacterService/GetCharacter;
+//                                   --inline places handlers on the event loop; --quota-* checks a quota per call
+//                                   (64 users, never exhausted) as habit-server does
+//   RPCBench serve-raw PORT         SwiftNIO echo of [u32 length][body] frames, flush per read batch
+//   RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS [noop|character]
+//                                   client; prints one RESULT line (raw always echoes the no-op request)
+//   RPCBench hold PORT SERVER_PID COUNT SECONDS
+//                                   opens COUNT idle HabitRPC connections, prints the server's RSS per connection,
+//                                   then calls over 100 of them for SECONDS
+import BenchSupport
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-let payloadSize = 100
-let noop = MethodDescriptor(service: "bench.Bench", method: "Noop", id: MethodDescriptor.id(forFullName: "/bench.Bench/Noop"), kind: .unary)
 let arguments = Array(CommandLine.arguments.dropFirst())
 let mode = arguments.first ?? ""
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 0 : 0
+let usage = """
+    usage: RPCBench serve-rpc|serve-raw PORT [--inline] [--max-connections N] [--quota-redis REDIS_PORT | --quota-local]
+           RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS [noop|character]
+           RPCBench hold PORT SERVER_PID COUNT SECONDS
+    """
 
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
-func report(_ name: String, conns: Int, inflight: Int, seconds: Double, latencies: [UInt64], total: Int, cpu: Double) {
-    let sorted = latencies.sorted()
-    func percentile(_ p: Double) -> Double {
-        sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
-    }
-    let rate = Double(sorted.count) / seconds
-    print("RESULT \(name) conns=\(conns) inflight=\(inflight) calls=\(sorted.count) rate_per_s=\(Int(rate)) "
-        + "p50_us=\(percentile(0.5)) p99_us=\(percentile(0.99)) total_incl_warmup=\(total) "
-        + "client_cpu_us_per_call=\(total == 0 ? 0 : cpu / Double(total) * 1e6)")
-}
-
-/// One quota check per call before the handler, as habit-server's quota interceptor does; calls are
-/// spread over 64 users so Redis sees 64 keys.
-struct BenchQuotaInterceptor: ServerInterceptor {
-    let limiter: QuotaLimiter
-
-    func intercept<Result: Sendable>(
-        _ context: ServerCallContext, next: @Sendable (ServerCallContext) async throws -> Result
-    ) async throws -> Result {
-        if let rejection = await limiter.check(user: "bench-\(context.callID % 64)", methodClass: "read").rejection {
-            throw rejection
-        }
-        return try await next(context)
-    }
-}
-
-/// The quota interceptor `--quota-redis PORT` or `--quota-local` asks for, if any.
-func quotaInterceptors() -> [any ServerInterceptor] {
-    let unlimited = QuotaPolicies(byMethodClass: ["read": QuotaPolicy(limit: 1_000_000_000, period: .seconds(1))])
-    var configuration = QuotaLimiter.Configuration(policies: unlimited)
-    // A loaded benchmark machine must not trip the breaker: every check is meant to reach Redis.
-    configuration.checkTimeout = .seconds(2)
-    let logger = Logger(label: "bench.quota")
-    if let flag = arguments.firstIndex(of: "--quota-redis"), flag + 1 < arguments.count, let redisPort = Int(arguments[flag + 1]) {
-        let redis = RedisClient(configuration: RedisClient.Configuration(host: "127.0.0.1", port: redisPort))
-        return [BenchQuotaInterceptor(limiter: QuotaLimiter(configuration: configuration, redis: redis, logger: logger))]
-    }
-    if arguments.contains("--quota-local") {
-        return [BenchQuotaInterceptor(limiter: QuotaLimiter(configuration: configuration, redis: nil, logger: logger))]
-    }
-    return []
-}
-
-/// Echoes [u32 length][body] frames, re-framing each body, flushing once per read batch.
-final class RawEchoHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-    var cumulation = ByteBuffer()
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var input = unwrapInboundIn(data)
-        cumulation.writeBuffer(&input)
-        var output = context.channel.allocator.buffer(capacity: cumulation.readableBytes)
-        while let length = cumulation.getInteger(at: cumulation.readerIndex, as: UInt32.self),
-            cumulation.readableBytes >= 4 + Int(length)
-        {
-            cumulation.moveReaderIndex(forwardBy: 4)
-            var body = cumulation.readSlice(length: Int(length)) ?? ByteBuffer()
-            output.writeInteger(length)
-            output.writeBuffer(&body)
-        }
-        cumulation.discardReadBytes()
-        if output.readableBytes > 0 { context.write(wrapOutboundOut(output), promise: nil) }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
-}
-
-/// One raw connection's outcome: measured round trips and every completed frame (warm-up included).
-struct RawRun: Sendable {
-    var latencies: [UInt64]
-    var completed: Int
-}
-
-/// Keeps `inflight` raw frames outstanding on one connection and records each round trip.
-final class RawClientHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-    let inflight: Int
-    let end: NIODeadline
-    let warmupEnd: NIODeadline
-    var sent: [NIODeadline] = []
-    var sentHead = 0
-    var cumulation = ByteBuffer()
-    var latencies: [UInt64] = []
-    var completed = 0
-    let done: EventLoopPromise<RawRun>
-    let frame: ByteBuffer
-
-    init(inflight: Int, warmupEnd: NIODeadline, end: NIODeadline, done: EventLoopPromise<RawRun>) {
-        self.inflight = inflight
-        self.warmupEnd = warmupEnd
-        self.end = end
-        self.done = done
-        var frame = ByteBuffer()
-        frame.writeInteger(UInt32(payloadSize))
-        frame.writeRepeatingByte(7, count: payloadSize)
-        self.frame = frame
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        for _ in 0..<inflight { send(context) }
-        context.flush()
-    }
-
-    func send(_ context: ChannelHandlerContext) {
-        sent.append(.now())
-        context.write(wrapOutboundOut(frame), promise: nil)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var input = unwrapInboundIn(data)
-        cumulation.writeBuffer(&input)
-        let now = NIODeadline.now()
-        while let length = cumulation.getInteger(at: cumulation.readerIndex, as: UInt32.self),
-            cumulation.readableBytes >= 4 + Int(length)
-        {
-            cumulation.moveReaderIndex(forwardBy: 4 + Int(length))
-            let start = sent[sentHead]
-            sentHead += 1
-            completed += 1
-            if start >= warmupEnd && now <= end { latencies.append(now.uptimeNanoseconds - start.uptimeNanoseconds) }
-            if now < end { send(context) }
-        }
-        cumulation.discardReadBytes()
-        if sentHead > 4096 {
-            sent.removeFirst(sentHead)
-            sentHead = 0
-        }
-        if now >= end && sentHead == sent.count {
-            done.succeed(RawRun(latencies: latencies, completed: completed))
-            context.close(promise: nil)
-        }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
+/// The integer argument at `index`, or `fallback` when it is missing or not a number.
+func integerArgument(_ index: Int, _ fallback: Int) -> Int {
+    index < arguments.count ? Int(arguments[index]) ?? fallback : fallback
 }
 
 switch mode {
 case "serve-rpc":
-    var configuration = RPCServer.Configuration()
-    configuration.port = port
-    configuration.settings.maxConcurrentCalls = 1024
-    if arguments.contains("--inline") { configuration.handlerPlacement = .eventLoop }
-    let server = try RPCServer(configuration: configuration, methods: [
-        ServerMethod(descriptor: noop, handler: .unary { request, _ in request }),
-    ], interceptors: quotaInterceptors())
-    try await server.run()
+    let limitIndex = arguments.firstIndex(of: "--max-connections").map { $0 + 1 } ?? arguments.count
+    try await serveHabitRPC(port: port, inline: arguments.contains("--inline"), maxConnections: integerArgument(limitIndex, 1024),
+                            interceptors: quotaInterceptors(arguments))
 case "serve-raw":
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-        .childChannelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RawEchoHandler()) }
-        }
-        .bind(host: "127.0.0.1", port: port).get()
-    try await channel.closeFuture.get()
-case "rpc", "raw":
-    let conns = Int(arguments[2]) ?? 1
-    let inflight = Int(arguments[3]) ?? 1
-    let seconds = Double(arguments[4]) ?? 10
-    let warmup = 2.0
-    let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-    let cpuStart = cpuSeconds()
-    var latencies: [UInt64] = []
-    var total = 0
-    if mode == "raw" {
-        let warmupEnd = NIODeadline.now() + .milliseconds(Int64(warmup * 1000))
-        let end = warmupEnd + .milliseconds(Int64(seconds * 1000))
-        var futures: [EventLoopFuture<RawRun>] = []
-        for index in 0..<conns {
-            let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-            let done = eventLoop.makePromise(of: RawRun.self)
-            let share = inflight / conns + (index < inflight % conns ? 1 : 0)
-            _ = try await ClientBootstrap(group: eventLoop)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(RawClientHandler(inflight: share, warmupEnd: warmupEnd, end: end, done: done))
-                    }
-                }
-                .connect(to: address).get()
-            futures.append(done.futureResult)
-        }
-        for future in futures {
-            let run = try await future.get()
-            total += run.completed
-            latencies += run.latencies
-        }
-    } else {
-        var connections: [ClientConnection] = []
-        for _ in 0..<conns { connections.append(try await ClientConnection.connect(to: address)) }
-        let request = ByteBuffer(repeating: 7, count: payloadSize)
-        let clock = ContinuousClock()
-        let warmupEnd = clock.now + .milliseconds(Int(warmup * 1000))
-        let end = warmupEnd + .milliseconds(Int(seconds * 1000))
-        (latencies, total) = try await withThrowingTaskGroup(of: ([UInt64], Int).self) { group in
-            for index in 0..<inflight {
-                let connection = connections[index % conns]
-                // Callers run on the connection's event loop: the cheapest way to drive our client.
-                group.addTask(executorPreference: connection.taskExecutor) {
-                    var mine: [UInt64] = []
-                    var completed = 0
-                    while clock.now < end {
-                        let start = clock.now
-                        _ = try await connection.unary(noop, request: request, options: CallOptions())
-                        let finished = clock.now
-                        completed += 1
-                        if start >= warmupEnd && finished <= end {
-                            let elapsed = (finished - start).components
-                            mine.append(UInt64(elapsed.seconds) * 1_000_000_000 + UInt64(elapsed.attoseconds / 1_000_000_000))
-                        }
-                    }
-                    return (mine, completed)
-                }
-            }
-            var all: ([UInt64], Int) = ([], 0)
-            for try await (mine, completed) in group {
-                all.0 += mine
-                all.1 += completed
-            }
-            return all
-        }
+    try await serveRawEcho(port: port)
+case "rpc":
+    guard let run = ClientRun(Array(arguments.dropFirst())) else { print(usage); break }
+    try await run.measure("habitrpc") { run in
+        try await loadHabitRPC(port: run.port, method: run.method, conns: run.conns, inflight: run.inflight,
+                               warmup: run.warmup, seconds: run.window)
     }
-    report(mode == "raw" ? "nio-raw-echo" : "habitrpc-unary", conns: conns, inflight: inflight, seconds: seconds,
-           latencies: latencies, total: total, cpu: cpuSeconds() - cpuStart)
+case "raw":
+    guard let run = ClientRun(Array(arguments.dropFirst())) else { print(usage); break }
+    try await run.measure("nio-raw-echo", methodLabel: "echo") { run in
+        try await loadRawEcho(port: run.port, conns: run.conns, inflight: run.inflight, warmup: run.warmup, seconds: run.window)
+    }
+case "hold":
+    try await holdConnections(
+        port: port, serverPID: Int32(integerArgument(2, 0)), count: integerArgument(3, 10_000),
+        seconds: .seconds(max(1, integerArgument(4, 5))))
 default:
-    print("usage: RPCBench serve-rpc|serve-raw PORT | RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS")
+    print(usage)
 }
