@@ -38,6 +38,36 @@ struct RedisConnectionPoolTests {
         }
     }
 
+    @Test func aCallerOnAnEventLoopGetsTheConnectionOnThatLoop() throws {
+        var pool = RedisConnectionPool(size: 2, backoff: backoff)
+        let otherLoop = EmbeddedEventLoop()
+        var channels: [EmbeddedChannel] = []
+        for channelLoop in [loop, otherLoop] {
+            guard case .connect(let slot, let promise) = pool.lease(now: .now(), makePromise: makePromise) else {
+                Issue.record("expected a connect")
+                return
+            }
+            let channel = EmbeddedChannel(loop: channelLoop)
+            promise.succeed(channel)
+            let isKept = pool.connected(slot: slot, channel: channel)
+            #expect(isKept)
+            channels.append(channel)
+        }
+        for _ in 0..<4 {
+            guard case .use(let leased) = pool.lease(now: .now(), preferring: otherLoop, makePromise: makePromise) else {
+                Issue.record("expected a connection")
+                return
+            }
+            #expect(leased === channels[1])
+        }
+        // Without a preference the slots take turns.
+        var leased: [ObjectIdentifier] = []
+        for _ in 0..<2 {
+            if case .use(let channel) = pool.lease(now: .now(), makePromise: makePromise) { leased.append(ObjectIdentifier(channel)) }
+        }
+        #expect(Set(leased) == Set(channels.map { ObjectIdentifier($0) }))
+    }
+
     @Test func aClosedConnectionIsReplacedAtOnce() throws {
         var pool = RedisConnectionPool(size: 1, backoff: backoff)
         let channel = EmbeddedChannel(loop: loop)

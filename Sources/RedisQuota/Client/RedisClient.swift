@@ -61,12 +61,15 @@ public final class RedisClient: Sendable {
 
     private let configuration: Configuration
     private let group: any EventLoopGroup
+    /// The group's loops, to recognise a caller already on one of them.
+    private let loops: [any EventLoop]
     private let pool: Mutex<RedisConnectionPool>
 
     /// Creates a client; nothing connects until the first command. The default group is NIO's singleton.
     public init(configuration: Configuration, eventLoopGroup: (any EventLoopGroup)? = nil) {
         self.configuration = configuration
         self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        self.loops = Array(self.group.makeIterator())
         self.pool = Mutex(
             RedisConnectionPool(
                 size: configuration.connectionCount,
@@ -121,8 +124,15 @@ public final class RedisClient: Sendable {
 
     /// A future connection from the pool, connecting if the chosen slot has none.
     private func lease() -> EventLoopFuture<any Channel> {
+        // A caller running on one of our loops (a handler placed on the event loop) gets, or opens, the
+        // connection on that loop, so its command and reply never cross threads.
+        let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
+            loops.contains { $0 === loop } ? loop : nil
+        }
         let group = self.group
-        let action = pool.withLock { $0.lease(now: .now()) { group.next().makePromise(of: (any Channel).self) } }
+        let action = pool.withLock {
+            $0.lease(now: .now(), preferring: current) { (current ?? group.next()).makePromise(of: (any Channel).self) }
+        }
         switch action {
         case .use(let channel):
             return channel.eventLoop.makeSucceededFuture(channel)

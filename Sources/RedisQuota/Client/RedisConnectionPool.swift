@@ -42,9 +42,15 @@ struct RedisConnectionPool {
         self.backoff = backoff
     }
 
-    /// Picks a connection round-robin; a slot that is backing off yields to any connected slot.
-    mutating func lease(now: NIODeadline, makePromise: () -> EventLoopPromise<any Channel>) -> LeaseAction {
+    /// Picks the connection on `loop` if there is one (the caller's own event loop: no thread hop),
+    /// else round-robin; a slot that is backing off yields to any connected slot.
+    mutating func lease(
+        now: NIODeadline, preferring loop: (any EventLoop)? = nil, makePromise: () -> EventLoopPromise<any Channel>
+    ) -> LeaseAction {
         if isShutdown { return .fail(RedisClientError(code: .shutdown, message: "the Redis client was shut down")) }
+        if let loop {
+            for case .connected(let channel) in slots where channel.eventLoop === loop { return .use(channel) }
+        }
         let index = nextSlot
         nextSlot = (nextSlot + 1) % slots.count
         switch slots[index] {
