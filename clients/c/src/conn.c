@@ -53,7 +53,7 @@ struct hrpc_conn {
     uint32_t peer_max_metadata_size;
     hrpc_buffer input;
     hrpc_buffer output;
-    uint64_t skip_remaining; /* bytes of an oversized frame still to discard unbuffered */
+    uint64_t skip_remaining; /* bytes of an oversized or extension frame still to discard unbuffered */
     call_slot *slots;        /* a call with id N lives at slots[N & slot_mask] */
     size_t slot_mask;
     size_t slots_in_use;
@@ -562,6 +562,7 @@ static hrpc_err process_input(hrpc_conn *conn) {
             if (conn->state == STATE_HANDSHAKE) {
                 return protocol_error(conn, HRPC_GOAWAY_PROTOCOL_ERROR, "first frame from the server is not SETTINGS");
             }
+            conn->skip_remaining = frame.length;
             break;
         case HRPC_DECODE_OVERSIZED:
             err = handle_oversized(conn, &frame);
