@@ -721,7 +721,7 @@ static hrpc_err start_call(hrpc_conn *conn, const char *method, const uint8_t *r
     }
     uint8_t *dst = hrpc_buffer_reserve(&conn->output, HRPC_HEADER_SIZE + length);
     if (dst == NULL) return HRPC_ERR_NO_MEMORY;
-    uint64_t timeout_us = (uint64_t)options->timeout_ms * 1000u;
+    uint64_t timeout_us = options->timeout_us > 0 ? options->timeout_us : (uint64_t)options->timeout_ms * 1000u;
     uint32_t id;
     hrpc_err err = open_call(conn, options->user_data, timeout_us > 0 ? now_us() + timeout_us : 0, &id);
     if (err != HRPC_OK) return err;

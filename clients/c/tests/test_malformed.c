@@ -389,6 +389,21 @@ static void test_many_calls_table_growth(void) {
     hrpc_buffer_free(&stream);
 }
 
+static void test_deadline_on_the_wire(void) {
+    /* timeout_ms travels as microseconds; timeout_us, when set, replaces it for sub-millisecond budgets. */
+    hrpc_conn *conn = new_conn();
+    hrpc_frame frame;
+    start(conn, 1500);
+    CHECK(last_output_frame(conn, &frame) && frame.type == HRPC_FRAME_REQUEST && frame.timeout_us == 1500000,
+          "timeout_ms 1500 is sent as timeout_us 1500000");
+    hrpc_call_options options = {.timeout_ms = 1500, .timeout_us = 250};
+    uint32_t id;
+    CHECK(hrpc_conn_start_call(conn, "/test.Echo/Unary", NULL, 0, &options, &id) == HRPC_OK &&
+              last_output_frame(conn, &frame) && frame.call_id == id && frame.timeout_us == 250,
+          "timeout_us 250 is sent as is");
+    hrpc_conn_free(conn);
+}
+
 int main(void) {
     test_truncated_at_every_byte();
     test_random_garbage();
@@ -396,5 +411,6 @@ int main(void) {
     test_oversized();
     test_connection_rules();
     test_many_calls_table_growth();
+    test_deadline_on_the_wire();
     return check_report();
 }
