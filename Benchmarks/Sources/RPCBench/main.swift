@@ -3,6 +3,8 @@
 //   RPCBench serve-rpc PORT          HabitRPC server with a no-op unary method (echo of the request)
 //   RPCBench serve-raw PORT          SwiftNIO echo of [u32 length][body] frames, flush per read batch
 //   RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS   client; prints one RESULT line
+//   RPCBench rpc PORT CONNS INFLIGHT SECONDS METHOD BYTES   the client calling unary METHOD ("/bench.Bench/Noop")
+//     with BYTES-byte requests, as clients/c/bench/compare.sh runs it beside the C client
 import NIOCore
 import NIOPosix
 import RPCClient
@@ -34,6 +36,17 @@ func report(_ name: String, conns: Int, inflight: Int, seconds: Double, latencie
     print("RESULT \(name) conns=\(conns) inflight=\(inflight) calls=\(sorted.count) rate_per_s=\(Int(rate)) "
         + "p50_us=\(percentile(0.5)) p99_us=\(percentile(0.99)) total_incl_warmup=\(total) "
         + "client_cpu_us_per_call=\(total == 0 ? 0 : cpu / Double(total) * 1e6)")
+}
+
+/// The unary method named "/package.Service/Method".
+func unaryMethod(named name: String) throws -> MethodDescriptor {
+    let parts = name.split(separator: "/")
+    guard name.hasPrefix("/"), parts.count == 2 else { throw BenchUsageError(description: "method \(name) is not /Service/Method") }
+    return MethodDescriptor(service: String(parts[0]), method: String(parts[1]), id: MethodDescriptor.id(forFullName: name), kind: .unary)
+}
+
+struct BenchUsageError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Echoes [u32 length][body] frames, re-framing each body, flushing once per read batch.
@@ -184,7 +197,8 @@ case "rpc", "raw":
     } else {
         var connections: [ClientConnection] = []
         for _ in 0..<conns { connections.append(try await ClientConnection.connect(to: address)) }
-        let request = ByteBuffer(repeating: 7, count: payloadSize)
+        let method = arguments.count > 5 ? try unaryMethod(named: arguments[5]) : noop
+        let request = ByteBuffer(repeating: 7, count: arguments.count > 6 ? Int(arguments[6]) ?? payloadSize : payloadSize)
         let clock = ContinuousClock()
         let warmupEnd = clock.now + .milliseconds(Int(warmup * 1000))
         let end = warmupEnd + .milliseconds(Int(seconds * 1000))
@@ -196,7 +210,7 @@ case "rpc", "raw":
                     var completed = 0
                     while clock.now < end {
                         let start = clock.now
-                        _ = try await connection.unary(noop, request: request, options: CallOptions())
+                        _ = try await connection.unary(method, request: request, options: CallOptions())
                         let finished = clock.now
                         completed += 1
                         if start >= warmupEnd && finished <= end {
@@ -218,5 +232,5 @@ case "rpc", "raw":
     report(mode == "raw" ? "nio-raw-echo" : "habitrpc-unary", conns: conns, inflight: inflight, seconds: seconds,
            latencies: latencies, total: total, cpu: cpuSeconds() - cpuStart)
 default:
-    print("usage: RPCBench serve-rpc|serve-raw PORT | RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS")
+    print("usage: RPCBench serve-rpc|serve-raw PORT | RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS [METHOD BYTES]")
 }
