@@ -177,28 +177,28 @@ static void test_deadlines(const hrpc_call_options *auth) {
     hrpc_result_clear(&result);
 }
 
-/* 64 calls started at once are pipelined on the one connection and each result is matched to its call. */
-static void test_pipelined(const hrpc_call_options *auth) {
+/* 64 calls started at once are pipelined on the one connection and each result is matched to its call.
+ * HealthService/Check reads no database, so the server's store deadline cannot fail calls on a loaded machine. */
+static void test_pipelined(void) {
     enum { CALLS = 64 };
-    Habit__V1__GetCharacterRequest get = HABIT__V1__GET_CHARACTER_REQUEST__INIT;
+    Habit__V1__HealthCheckRequest health = HABIT__V1__HEALTH_CHECK_REQUEST__INIT;
     uint32_t ids[CALLS];
     int started = 0, matched = 0;
     for (int i = 0; i < CALLS; i++) {
-        hrpc_call_options options = *auth;
-        options.user_data = &ids[i];
-        if (hrpc_conn_start_message_call(conn, GET_CHARACTER, &get.base, &options, &ids[i]) == HRPC_OK) started++;
+        hrpc_call_options options = {.timeout_ms = 30000, .user_data = &ids[i]};
+        if (hrpc_conn_start_message_call(conn, "/habit.v1.HealthService/Check", &health.base, &options, &ids[i]) == HRPC_OK) started++;
     }
     hrpc_result result;
     for (int done = 0; done < started;) {
         if (!hrpc_conn_next_completed(conn, &result)) {
-            if (hrpc_conn_wait(conn, 10000) != HRPC_OK) break;
+            if (hrpc_conn_wait(conn, 30000) != HRPC_OK) break;
             continue;
         }
         done++;
         if (result.code == HRPC_STATUS_OK && result.user_data != NULL && *(uint32_t *)result.user_data == result.call_id) matched++;
         hrpc_result_clear(&result);
     }
-    CHECK(started == CALLS && matched == CALLS, "64 pipelined GetCharacter calls all succeed, each matched to its call");
+    CHECK(started == CALLS && matched == CALLS, "64 pipelined HealthService/Check calls all succeed, each matched to its call");
 }
 
 int main(int argc, char **argv) {
@@ -219,7 +219,7 @@ int main(int argc, char **argv) {
     test_auth(argv[4]);
     test_unknown_method(&auth);
     test_deadlines(&auth);
-    test_pipelined(&auth);
+    test_pipelined();
     CHECK(!hrpc_conn_is_closed(conn) && hrpc_conn_goaway_error(conn) == -1, "no GOAWAY either way during the whole run");
     hrpc_close(conn, 5000);
     return check_report();
