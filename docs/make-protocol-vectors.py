@@ -186,6 +186,9 @@ invalid("goaway_short_meta", frame(GOAWAY, 0, 0, b"\x00\x00"), "malformed_meta")
 
 # Framing.
 valid("extension_type_ignored", frame(0x80, 0, 0, b"", b"whatever"), {"type": "IGNORED", "call_id": 0, "flags": 0})
+# Skipped from the header alone, whatever its length: never frame_too_large, never buffered (§3.1).
+valid("extension_type_over_max_frame_size_skipped", struct.pack(">IIBBH", 0xFFFFFFFF, 0, 0xC3, 0, 0xFFFF),
+      {"type": "IGNORED", "call_id": 0, "flags": 0}, max_frame_size=16384)
 invalid("unknown_type", frame(0x07, 1, 0), "unknown_frame_type")
 invalid("meta_len_exceeds_length", struct.pack(">IIBBH", 2, 1, DATA, 0, 3) + b"\x00\x00", "meta_exceeds_length")
 invalid("settings_over_max_frame_size", struct.pack(">IIBBH", 20000, 0, SETTINGS, 0, 0), "frame_too_large",

@@ -92,23 +92,23 @@ def decode_metadata(data):
 
 
 def decode_frame(data, max_frame_size=4194304):
-    """Returns (frame dict, bytes consumed), or (None, 0) if more bytes are needed (§3, §11)."""
+    """Returns (frame dict, bytes consumed), or (None, 0) if more bytes are needed (§3, §11).
+
+    Consumed is None for a frame skipped unbuffered from its header (an oversized call frame or an extension
+    frame): the caller discards the 12 + frame["length"] bytes as they arrive."""
     if len(data) < HEADER.size:
         return None, 0
     length, call_id, ftype, flags, meta_len = HEADER.unpack_from(data)
-    known = ftype in TYPE_NAMES
-    if not known and not ftype & 0x80:
-        raise ProtocolError("unknown_frame_type", hex(ftype))
-    if known and (ftype < 0x40) != (call_id != 0):
+    if ftype not in TYPE_NAMES:
+        if not ftype & 0x80:
+            raise ProtocolError("unknown_frame_type", hex(ftype))
+        return {"type": "IGNORED", "call_id": call_id, "flags": flags, "length": length}, None  # §3.1
+    if (ftype < 0x40) != (call_id != 0):
         raise ProtocolError("bad_call_id", f"{TYPE_NAMES[ftype]} with call id {call_id}")
     if length > max_frame_size:
         if ftype in (REQUEST, DATA, RESPONSE):
             return {"type": "OVERSIZED", "call_id": call_id, "frame_type": TYPE_NAMES[ftype], "length": length}, None
-        if known:
-            raise ProtocolError("frame_too_large", f"{length} > {max_frame_size}")
-    if not known:
-        return ({"type": "IGNORED", "call_id": call_id, "flags": flags}, HEADER.size + length) \
-            if len(data) >= HEADER.size + length else (None, 0)
+        raise ProtocolError("frame_too_large", f"{length} > {max_frame_size}")
     if meta_len > length:
         raise ProtocolError("meta_exceeds_length", f"{meta_len} > {length}")
     if len(data) < HEADER.size + length:
@@ -211,7 +211,7 @@ class Client:
                     frame, used = decode_frame(buffer)
                     if frame is None:
                         break
-                    if used is None:  # oversized call frame: skip its bytes unbuffered
+                    if used is None:  # oversized call frame or extension frame: skip its bytes unbuffered
                         skip, used = HEADER.size + frame["length"], 0
                     buffer = buffer[used:]
                     self._handle(frame)

@@ -10,6 +10,8 @@ import RPCCore
 public enum BenchMethod: String, CaseIterable, Sendable {
     /// Echoes a 100-byte request: the cost of the RPC layer alone.
     case noop
+    /// The same no-op method with an empty request, as the C client comparison (clients/c/bench) sends.
+    case empty
     /// habit.v1.CharacterService/GetCharacter through HabitHandlers' CharacterHandler on HabitCore over the
     /// in-memory store: decode, a store transaction, streak summary over the user's habits, encode.
     case character
@@ -18,6 +20,7 @@ public enum BenchMethod: String, CaseIterable, Sendable {
     public var requestBytes: [UInt8] {
         switch self {
         case .noop: [UInt8](repeating: 7, count: 100)
+        case .empty: []
         case .character: GetCharacterRequest().serializedBytes()
         }
     }
@@ -25,7 +28,7 @@ public enum BenchMethod: String, CaseIterable, Sendable {
     /// The HabitRPC descriptor of this method.
     public var descriptor: MethodDescriptor {
         switch self {
-        case .noop: noopDescriptor
+        case .noop, .empty: noopDescriptor
         case .character: CharacterService.Method.getCharacter
         }
     }

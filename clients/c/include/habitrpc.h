@@ -69,6 +69,8 @@ typedef struct {
 typedef struct {
     /* Relative deadline in milliseconds; 0 = none. Sent as timeout_us and enforced locally too. */
     uint32_t timeout_ms;
+    /* The same in microseconds, for budgets below a millisecond; when non-zero it is used instead. */
+    uint64_t timeout_us;
     /* Request metadata, e.g. {"authorization", "Bearer <token>"} (see hrpc_bearer below). */
     const hrpc_metadata *metadata;
     size_t metadata_count;

@@ -53,7 +53,7 @@ struct hrpc_conn {
     uint32_t peer_max_metadata_size;
     hrpc_buffer input;
     hrpc_buffer output;
-    uint64_t skip_remaining; /* bytes of an oversized frame still to discard unbuffered */
+    uint64_t skip_remaining; /* bytes of an oversized or extension frame still to discard unbuffered */
     call_slot *slots;        /* a call with id N lives at slots[N & slot_mask] */
     size_t slot_mask;
     size_t slots_in_use;
@@ -562,6 +562,7 @@ static hrpc_err process_input(hrpc_conn *conn) {
             if (conn->state == STATE_HANDSHAKE) {
                 return protocol_error(conn, HRPC_GOAWAY_PROTOCOL_ERROR, "first frame from the server is not SETTINGS");
             }
+            conn->skip_remaining = frame.length;
             break;
         case HRPC_DECODE_OVERSIZED:
             err = handle_oversized(conn, &frame);
@@ -720,7 +721,7 @@ static hrpc_err start_call(hrpc_conn *conn, const char *method, const uint8_t *r
     }
     uint8_t *dst = hrpc_buffer_reserve(&conn->output, HRPC_HEADER_SIZE + length);
     if (dst == NULL) return HRPC_ERR_NO_MEMORY;
-    uint64_t timeout_us = (uint64_t)options->timeout_ms * 1000u;
+    uint64_t timeout_us = options->timeout_us > 0 ? options->timeout_us : (uint64_t)options->timeout_ms * 1000u;
     uint32_t id;
     hrpc_err err = open_call(conn, options->user_data, timeout_us > 0 ? now_us() + timeout_us : 0, &id);
     if (err != HRPC_OK) return err;

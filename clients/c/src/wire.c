@@ -271,12 +271,16 @@ hrpc_decode_status hrpc_decode_frame(const uint8_t *buf, size_t len, uint32_t ma
     frame->flags = buf[9];
     frame->meta_len = hrpc_get_u16(buf + 10);
 
-    /* Header checks in the order of PROTOCOL.md §3.3: type, call id kind, size, meta_len. */
-    bool is_extension = frame->type >= 0x80;
-    if (!is_extension && !is_known_type(frame->type)) {
+    /* Header checks in the order of PROTOCOL.md §3.3: type, call id kind, size, meta_len. An extension
+     * frame is skipped from its header alone, at any length and without buffering its body (§3.1). */
+    if (frame->type >= 0x80) {
+        *consumed = HRPC_HEADER_SIZE;
+        return HRPC_DECODE_IGNORED;
+    }
+    if (!is_known_type(frame->type)) {
         return fail(error, HRPC_WIRE_UNKNOWN_FRAME_TYPE, detail, detail_len, "unknown frame type 0x%02x", frame->type);
     }
-    if (!is_extension && call_id_must_be_nonzero(frame->type) != (frame->call_id != 0)) {
+    if (call_id_must_be_nonzero(frame->type) != (frame->call_id != 0)) {
         return fail(error, HRPC_WIRE_BAD_CALL_ID, detail, detail_len, "frame type 0x%02x with call id %u", frame->type, frame->call_id);
     }
     if (frame->length > max_frame_size) {
@@ -286,12 +290,11 @@ hrpc_decode_status hrpc_decode_frame(const uint8_t *buf, size_t len, uint32_t ma
         }
         return fail(error, HRPC_WIRE_FRAME_TOO_LARGE, detail, detail_len, "frame of %u bytes exceeds max %u", frame->length, max_frame_size);
     }
-    if (!is_extension && frame->meta_len > frame->length) {
+    if (frame->meta_len > frame->length) {
         return fail(error, HRPC_WIRE_META_EXCEEDS_LENGTH, detail, detail_len, "meta_len %u exceeds length %u", frame->meta_len, frame->length);
     }
     if (len - HRPC_HEADER_SIZE < frame->length) return HRPC_DECODE_NEED_MORE;
     *consumed = HRPC_HEADER_SIZE + (size_t)frame->length;
-    if (is_extension) return HRPC_DECODE_IGNORED;
     frame->meta = buf + HRPC_HEADER_SIZE;
     frame->payload = frame->meta + frame->meta_len;
     frame->payload_len = frame->length - frame->meta_len;

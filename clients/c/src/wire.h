@@ -92,7 +92,7 @@ const char *hrpc_wire_error_name(hrpc_wire_error error);
 typedef enum {
     HRPC_DECODE_NEED_MORE,  /* not a whole frame yet: nothing consumed */
     HRPC_DECODE_FRAME,      /* *frame is filled; `consumed` bytes belong to it */
-    HRPC_DECODE_IGNORED,    /* an extension frame (type >= 0x80): skip `consumed` bytes */
+    HRPC_DECODE_IGNORED,    /* an extension frame (type >= 0x80), any length: header consumed, skip frame->length more */
     HRPC_DECODE_OVERSIZED,  /* a REQUEST/RESPONSE/DATA over the limit: header consumed, skip frame->length more */
     HRPC_DECODE_ERROR,      /* a protocol error; *error says which, *detail says how */
 } hrpc_decode_status;

@@ -221,6 +221,32 @@ static void test_oversized(void) {
     hrpc_conn_free(conn);
     hrpc_buffer_free(&stream);
 
+    /* An extension frame is skipped at any length, unbuffered: never FRAME_TOO_LARGE (PROTOCOL.md §3.1). A
+     * 5 MiB one (limit 16 KiB) arrives in pieces, header split too; the RESPONSE after it completes call a. */
+    conn = new_conn();
+    a = start(conn, 0);
+    put_settings(&stream);
+    hrpc_conn_feed(conn, stream.data, stream.end);
+    hrpc_buffer_free(&stream);
+    uint32_t extension_length = 5u << 20;
+    hrpc_put_header(header, extension_length, 9, 0xC3, 0x0F, 0xFFFF);
+    hrpc_conn_feed(conn, header, 5);
+    hrpc_conn_feed(conn, header + 5, sizeof header - 5);
+    for (uint32_t left = extension_length; left > 0;) {
+        uint32_t n = 1 + (left * 7u) % (uint32_t)sizeof junk; /* uneven pieces, at most one junk buffer */
+        if (n > left) n = left;
+        hrpc_conn_feed(conn, junk, n);
+        left -= n;
+    }
+    put_response(&stream, a, 0, "", NULL, 0, (const uint8_t *)"ok", 2, 0);
+    hrpc_conn_feed(conn, stream.data, stream.end);
+    CHECK(!hrpc_conn_is_closed(conn) && hrpc_conn_goaway_error(conn) == -1, "oversized extension frame keeps the connection");
+    CHECK(hrpc_conn_take_completed(conn, a, &result) && result.code == 0 && result.message_len == 2,
+          "the frame after a skipped extension frame decodes");
+    hrpc_result_clear(&result);
+    hrpc_conn_free(conn);
+    hrpc_buffer_free(&stream);
+
     /* An oversized SETTINGS is a connection error: GOAWAY FRAME_TOO_LARGE, calls fail UNAVAILABLE. */
     conn = new_conn();
     a = start(conn, 0);
@@ -363,6 +389,21 @@ static void test_many_calls_table_growth(void) {
     hrpc_buffer_free(&stream);
 }
 
+static void test_deadline_on_the_wire(void) {
+    /* timeout_ms travels as microseconds; timeout_us, when set, replaces it for sub-millisecond budgets. */
+    hrpc_conn *conn = new_conn();
+    hrpc_frame frame;
+    start(conn, 1500);
+    CHECK(last_output_frame(conn, &frame) && frame.type == HRPC_FRAME_REQUEST && frame.timeout_us == 1500000,
+          "timeout_ms 1500 is sent as timeout_us 1500000");
+    hrpc_call_options options = {.timeout_ms = 1500, .timeout_us = 250};
+    uint32_t id;
+    CHECK(hrpc_conn_start_call(conn, "/test.Echo/Unary", NULL, 0, &options, &id) == HRPC_OK &&
+              last_output_frame(conn, &frame) && frame.call_id == id && frame.timeout_us == 250,
+          "timeout_us 250 is sent as is");
+    hrpc_conn_free(conn);
+}
+
 int main(void) {
     test_truncated_at_every_byte();
     test_random_garbage();
@@ -370,5 +411,6 @@ int main(void) {
     test_oversized();
     test_connection_rules();
     test_many_calls_table_growth();
+    test_deadline_on_the_wire();
     return check_report();
 }
