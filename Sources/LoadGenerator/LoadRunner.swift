@@ -26,7 +26,8 @@ public struct ProgressSnapshot: Sendable {
     /// The line a terminal shows, for example `12.0 s  measuring  48,210 calls  4,012 calls/s  3 not OK`.
     public var line: String {
         let phase = isWarmingUp ? "warm-up  " : "measuring"
-        return "\(BenchmarkReport.fixed(elapsed.seconds)) s  \(phase)  \(BenchmarkReport.grouped(finishedCalls)) calls  "
+        return "\(BenchmarkReport.fixed(elapsed.seconds)) s  \(phase)  "
+            + "\(BenchmarkReport.grouped(finishedCalls)) calls  "
             + "\(BenchmarkReport.grouped(recentCallsPerSecond)) calls/s  \(BenchmarkReport.grouped(failedCalls)) not OK"
     }
 }
@@ -135,7 +136,8 @@ public struct LoadRunner: Sendable {
                         let start = clock.now - origin
                         guard tally.withLock({ $0.admit(at: start) }) else { return }
                         let method = mix.pick(using: &generator)
-                        let status = await call(CallSlot(method: method, connection: caller % connections, sequence: sequence))
+                        let slot = CallSlot(method: method, connection: caller % connections, sequence: sequence)
+                        let status = await call(slot)
                         let end = clock.now - origin
                         if Task.isCancelled {
                             tally.withLock { $0.callAbandoned() }

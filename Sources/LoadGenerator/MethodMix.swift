@@ -44,10 +44,12 @@ public struct MethodMix: Sendable, Equatable {
             guard !entries.contains(where: { $0.method == name }) else {
                 throw MixSpecError("method \"\(name)\" appears more than once in the mix")
             }
-            guard weightText.allSatisfy(\.isASCIIDigit), let weight = Int(weightText), (1...Self.maximumWeight).contains(weight)
+            guard weightText.allSatisfy(\.isASCIIDigit), let weight = Int(weightText),
+                (1...Self.maximumWeight).contains(weight)
             else {
                 throw MixSpecError(
-                    "weight of \"\(name)\" must be a whole number from 1 to \(Self.maximumWeight), got \"\(weightText)\"")
+                    "weight of \"\(name)\" must be a whole number from 1 to \(Self.maximumWeight), "
+                        + "got \"\(weightText)\"")
             }
             entries.append(Entry(method: name, weight: weight))
         }
