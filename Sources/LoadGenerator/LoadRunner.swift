@@ -108,6 +108,10 @@ public struct LoadRunner: Sendable {
             try? await clock.sleep(for: tickInterval)
             let now = clock.now - origin
             if let reason = abortReason() { tally.withLock { $0.abort(reason, at: now) } }
+            // A time-bound run ends on time even while every caller is still waiting for an answer.
+            if case .after(let duration) = plan.stop, now >= plan.warmup + duration {
+                tally.withLock { $0.markStopped(at: plan.warmup + duration) }
+            }
             let (stoppedAt, finished, failed) = tally.withLock { ($0.stoppedAt, $0.finishedCalls, $0.failedCalls) }
             if let stoppedAt, now - stoppedAt > plan.drainTimeout { load.cancel() }
             if let progress, now - lastReport.at >= .seconds(1) {
@@ -118,7 +122,11 @@ public struct LoadRunner: Sendable {
                         recentCallsPerSecond: rate))
                 lastReport = (now, finished)
             }
-            if Task.isCancelled { load.cancel() }
+            if Task.isCancelled {
+                load.cancel()
+                await load.value
+                return
+            }
         }
     }
 

@@ -14,7 +14,8 @@ extension HabitCLI {
                 + "open loop (--rate, latency from the intended send time), HdrHistogram percentiles.",
             discussion: """
                 Exit codes: 0 the run completed (failed calls are counted, not fatal); 1 the run was aborted \
-                (a connection closed) or the setup failed; 2 bad options; 64 + status code when a setup call fails.
+                (a connection closed) or the server cannot be reached; 2 bad options; 64 + status code when \
+                creating the users' habits fails.
                 """)
 
         @Option(help: "host:port of habit-server (HABIT_ADDRESS, default 127.0.0.1:7420).")

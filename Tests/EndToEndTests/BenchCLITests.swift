@@ -37,7 +37,10 @@ struct BenchCLITests {
         let server = try await ServerProcess.start(store: store)
         defer { store.remove() }
         do {
-            let address = ["--address", "127.0.0.1:\(server.port)", "--users", "6", "--habits-per-user", "2"]
+            // A long per-call deadline, so a loaded machine gives slow calls, not DEADLINE_EXCEEDED ones.
+            let address = [
+                "--address", "127.0.0.1:\(server.port)", "--users", "6", "--habits-per-user", "2", "--timeout", "60",
+            ]
             let mix = ["--mix", "GetCharacter=5,CompleteHabit=2,ListHabits=2,ListLedger=1,ListCompletions=1"]
 
             let closed = try Self.bench(
