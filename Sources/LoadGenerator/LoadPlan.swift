@@ -27,12 +27,19 @@ public struct LoadPlan: Sendable, Equatable {
     /// After the last call was issued, how long outstanding calls may take before they are cancelled.
     public let drainTimeout: Duration
 
+    /// The most closed-loop callers (one task each) a plan may ask for.
+    public static let maximumCallers = 100_000
+
     /// A validated plan; every count and duration must be positive (the warm-up may be zero).
     public init(shape: Shape, stop: Stop, warmup: Duration, drainTimeout: Duration) throws(LoadPlanError) {
         switch shape {
         case .closedLoop(let connections, let inFlight):
             try Self.check(connections, in: 1...10_000, "--connections")
             try Self.check(inFlight, in: 1...100_000, "--in-flight")
+            guard connections * inFlight <= Self.maximumCallers else {
+                throw LoadPlanError(
+                    "--connections x --in-flight must be at most \(Self.maximumCallers), got \(connections * inFlight)")
+            }
         case .openLoop(let connections, let rate, let maxInFlight):
             try Self.check(connections, in: 1...10_000, "--connections")
             guard rate.isFinite, rate > 0, rate <= 10_000_000 else {

@@ -74,6 +74,11 @@ struct LoadPlanTests {
             } == "--connections must be from 1 to 10000, got 0")
         #expect(
             message {
+                try LoadPlan(shape: .closedLoop(connections: 10_000, inFlightPerConnection: 100_000), stop: .calls(1),
+                             warmup: .zero, drainTimeout: .seconds(1))
+            } == "--connections x --in-flight must be at most 100000, got 1000000000")
+        #expect(
+            message {
                 try LoadPlan(shape: .openLoop(connections: 1, callsPerSecond: .nan, maxInFlight: 1), stop: .calls(1),
                              warmup: .zero, drainTimeout: .seconds(1))
             } == "--rate must be a number of calls per second from above 0 to 10000000, got nan")
