@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "HabitSQLite", targets: ["HabitSQLite"]),
         .executable(name: "habit-proto-conformance", targets: ["ProtoConformance"]),
         .executable(name: "habit-store-bench", targets: ["habit-store-bench"]),
+        .library(name: "LoadGenerator", targets: ["LoadGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -41,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The runtime generated messages need: wire format, JSON mapping. No dependencies, so the
@@ -209,7 +211,7 @@ let package = Package(
         .executableTarget(
             name: "habit-cli",
             dependencies: [
-                "HabitAPI", "HabitAuth", "ProtoRuntime", "RPCClient", "RPCCore",
+                "HabitAPI", "HabitAuth", "LoadGenerator", "ProtoRuntime", "RPCClient", "RPCCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -302,6 +304,13 @@ let package = Package(
             dependencies: ["HabitAPI", "ProtoRuntime"],
             swiftSettings: strictSettings
         ),
+        // The measuring core of `habit-cli bench`: closed and open loop, method mix, HdrHistogram report.
+        .target(
+            name: "LoadGenerator",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator"], swiftSettings: strictSettings),
         // Load driver of scripts/bench-persistence.sh: CompleteHabit and GetCharacter over PostgreSQL.
         .executableTarget(
             name: "habit-store-bench",

@@ -17,7 +17,7 @@ struct HabitCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "habit-cli",
         abstract: "Talks to habit-server: call any method with JSON, list methods, mint tokens, check health.",
-        subcommands: [Call.self, List.self, Token.self, Health.self])
+        subcommands: [Call.self, List.self, Token.self, Health.self, Bench.self])
 }
 
 /// Where the server is and who the caller is.
@@ -30,7 +30,17 @@ struct ConnectionOptions: ParsableArguments {
     var timeout: Int = 30
 
     func socketAddress() throws -> SocketAddress {
-        let text = address ?? ProcessInfo.processInfo.environment["HABIT_ADDRESS"] ?? "127.0.0.1:7420"
+        try Self.socketAddress(address)
+    }
+
+    /// `address`, else HABIT_ADDRESS, else 127.0.0.1:7420.
+    static func addressText(_ address: String?) -> String {
+        address ?? ProcessInfo.processInfo.environment["HABIT_ADDRESS"] ?? "127.0.0.1:7420"
+    }
+
+    /// ``addressText(_:)`` as a resolved address.
+    static func socketAddress(_ address: String?) throws -> SocketAddress {
+        let text = addressText(address)
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (1...65535).contains(port)
         else { throw CLIFailure.usage("--address must be host:port, got \"\(text)\"") }
@@ -194,16 +204,7 @@ extension HabitCLI {
         func run() async throws {
             try await runReportingFailures {
                 guard ttl > 0 else { throw CLIFailure.usage("--ttl must be positive") }
-                let environment = ProcessInfo.processInfo.environment
-                let secret: JWTSecret
-                do {
-                    secret = try JWTSecret.resolve(
-                        environment: environment, dataDirectory: dataDir ?? environment["HABIT_DATA_DIR"] ?? "./data",
-                        generateIfMissing: false)
-                } catch {
-                    throw CLIFailure.usage("\(error)")
-                }
-                let authority = await TokenAuthority(secret: secret)
+                let authority = try await tokenAuthority(dataDirectory: dataDir)
                 do {
                     print(try await authority.mint(user: user, lifetime: .seconds(ttl)))
                 } catch {
@@ -231,6 +232,20 @@ extension HabitCLI {
             }
         }
     }
+}
+
+/// A token authority with the server's secret: HABIT_JWT_SECRET, HABIT_JWT_SECRET_FILE or <data-dir>/dev-jwt-secret.
+func tokenAuthority(dataDirectory: String?) async throws -> TokenAuthority {
+    let environment = ProcessInfo.processInfo.environment
+    let secret: JWTSecret
+    do {
+        secret = try JWTSecret.resolve(
+            environment: environment, dataDirectory: dataDirectory ?? environment["HABIT_DATA_DIR"] ?? "./data",
+            generateIfMissing: false)
+    } catch {
+        throw CLIFailure.usage("\(error)")
+    }
+    return await TokenAuthority(secret: secret)
 }
 
 /// The schema of `name` (`Service/Method`, with or without the package).
