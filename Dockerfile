@@ -18,7 +18,7 @@ RUN --mount=type=cache,target=/src/.build \
     && mkdir -p /staging \
     && cp "$(swift build -c release --show-bin-path)/habit-server" "$(swift build -c release --show-bin-path)/habit-cli" /staging/
 
-# Runtime stage: only the shared libraries the binaries load (ldd: libhiredis, libstdc++, libgcc_s, libc)
+# Runtime stage: only the shared libraries the binaries load (ldd: libhiredis, libstdc++, libgcc_s, libm, libc)
 # plus CA certificates and the IANA time zone data HabitCore's time zones read.
 FROM debian:bookworm-slim
 RUN apt-get update \
