@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-swift build --product habit-codegen >/dev/null
+# The flags of scripts/test.sh's build, so this reuses it instead of recompiling without coverage.
+swift build --enable-code-coverage --product habit-codegen >/dev/null
 codegen="$(swift build --show-bin-path)/habit-codegen"
 
 "$codegen" "$@" --proto-path proto --out Sources/HabitAPI proto/habit/v1/*.proto

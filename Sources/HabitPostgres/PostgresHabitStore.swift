@@ -68,7 +68,19 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
     public func migrate() async throws -> [Int64] {
         try await withDeadline(configuration.migrationTimeout) {
             try await client.withConnection { connection in
-                try await SchemaMigrator.migrate(on: PostgresExecutor(connection: connection, logger: logger), dialect: .postgres)
+                let executor = PostgresExecutor(connection: connection, logger: logger)
+                // Waiting for another server's migrator (the advisory lock) may take the whole migration
+                // timeout, longer than the statement timeout every other statement keeps.
+                _ = try await executor.query(
+                    "SET statement_timeout = '\(Self.milliseconds(configuration.migrationTimeout))ms'", [])
+                do {
+                    let applied = try await SchemaMigrator.migrate(on: executor, dialect: .postgres)
+                    _ = try await executor.query("RESET statement_timeout", [])
+                    return applied
+                } catch {
+                    _ = try? await executor.query("RESET statement_timeout", [])
+                    throw error
+                }
             }
         }
     }

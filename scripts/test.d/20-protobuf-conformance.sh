@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-swift build --product habit-proto-conformance
+# The flags of scripts/test.sh's build, so this reuses it instead of recompiling without coverage.
+swift build --enable-code-coverage --product habit-proto-conformance
 export HABIT_PROTO_CONFORMANCE
 HABIT_PROTO_CONFORMANCE="$(swift build --show-bin-path)/habit-proto-conformance"
 cd Tests/Interop
