@@ -1,8 +1,19 @@
+import Metrics
 import Synchronization
 
 /// The server's live connections: counts them against the limit, drains them all on shutdown, and
 /// tells `run()` when the last one has closed.
 final class ConnectionRegistry: Sendable {
+    /// The metric names of connections.
+    enum Label {
+        /// Meter of open connections.
+        static let open = "hrpc_server_connections_open"
+        /// Counter of connections admitted.
+        static let accepted = "hrpc_server_connections_accepted_total"
+        /// Counter of connections refused (at the limit or while shutting down).
+        static let refused = "hrpc_server_connections_refused_total"
+    }
+
     private struct State {
         var nextID = 0
         var drains: [Int: @Sendable () -> Void] = [:]
@@ -13,19 +24,32 @@ final class ConnectionRegistry: Sendable {
 
     private let state = Mutex(State())
     let maxConnections: Int
+    private let openGauge: Meter
+    private let accepted: Counter
+    private let refused: Counter
 
-    init(maxConnections: Int) {
+    init(maxConnections: Int, metricsFactory: any MetricsFactory) {
         self.maxConnections = maxConnections
+        openGauge = Meter(label: Label.open, factory: metricsFactory)
+        accepted = Counter(label: Label.accepted, factory: metricsFactory)
+        refused = Counter(label: Label.refused, factory: metricsFactory)
     }
 
     /// Admits a new connection, or returns nil when at the limit or shutting down.
     func admit() -> DrainRegistration? {
-        state.withLock { state in
+        let registration = state.withLock { state -> DrainRegistration? in
             guard state.open < maxConnections, !state.isShuttingDown else { return nil }
             state.open += 1
             state.nextID += 1
             return DrainRegistration(registry: self, id: state.nextID)
         }
+        if registration == nil {
+            refused.increment()
+        } else {
+            accepted.increment()
+            openGauge.increment()
+        }
+        return registration
     }
 
     fileprivate func register(_ id: Int, _ drain: @escaping @Sendable () -> Void) {
@@ -37,13 +61,14 @@ final class ConnectionRegistry: Sendable {
     }
 
     fileprivate func remove(_ id: Int) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard state.drains.removeValue(forKey: id) != nil || state.open > 0 else { return [] }
+        let (wasOpen, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            guard state.drains.removeValue(forKey: id) != nil || state.open > 0 else { return (false, []) }
             state.open -= 1
-            guard state.open == 0 else { return [] }
+            guard state.open == 0 else { return (true, []) }
             defer { state.idleWaiters.removeAll() }
-            return state.idleWaiters
+            return (true, state.idleWaiters)
         }
+        if wasOpen { openGauge.decrement() }
         for waiter in waiters { waiter.resume() }
     }
 

@@ -1,4 +1,5 @@
 public import Logging
+public import Metrics
 public import NIOCore
 import NIOPosix
 public import RPCCore
@@ -25,17 +26,23 @@ public final class RPCServer: Sendable {
     }
 
     /// A server for `methods`; throws if two methods share an id or a full name.
+    ///
+    /// Connection metrics (`hrpc_server_connections_open`, `hrpc_server_connections_accepted_total`,
+    /// `hrpc_server_connections_refused_total`) go to `metricsFactory`, by default the process's
+    /// `MetricsSystem`; call metrics come from ``ServerMetricsInterceptor``.
     public init(
         configuration: Configuration = Configuration(),
         methods: [ServerMethod],
         interceptors: [any ServerInterceptor] = [],
-        logger: Logger = Logger(label: "habitrpc.server")
+        logger: Logger = Logger(label: "habitrpc.server"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) throws {
         self.configuration = configuration
         self.router = try MethodRouter(methods)
         self.interceptors = InterceptorChain(interceptors: interceptors)
         self.logger = logger
-        self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections)
+        self.registry = ConnectionRegistry(
+            maxConnections: configuration.maxConnections, metricsFactory: metricsFactory ?? MetricsSystem.factory)
     }
 
     /// Binds, serves, and returns after a graceful shutdown.

@@ -425,16 +425,20 @@ enum HandlerOutcome {
         do {
             return try await body()
         } catch {
-            return .error(status(for: error, method: context.descriptor, logger: logger))
+            return .error(status(for: error, context: context, logger: logger))
         }
     }
 
     /// The status a handler's error becomes: an ``RPCError`` as it is, anything else INTERNAL
     /// without details (they go to the log only).
-    static func status(for error: any Error, method: MethodDescriptor, logger: Logger) -> RPCError {
+    static func status(for error: any Error, context: ServerCallContext, logger: Logger) -> RPCError {
         if let error = error as? RPCError { return error }
         if error is CancellationError { return RPCError(code: .cancelled, message: "cancelled") }
-        logger.error("handler failed", metadata: ["rpc.method": "\(method)", "error": "\(error)"])
+        logger.error(
+            "handler failed",
+            metadata: [
+                "rpc.method": "\(context.descriptor)", "rpc.call_id": "\(context.callID)", "error": "\(error)",
+            ])
         return RPCError(code: .internalError, message: "internal error")
     }
 }

@@ -8,7 +8,9 @@ import HabitPostgres
 import HabitSQLite
 import HabitStoreSQL
 import Logging
+import Metrics
 import NIOCore
+import Prometheus
 import RedisQuota
 import RPCCore
 import RPCServer
@@ -29,7 +31,7 @@ struct HabitServerCommand: AsyncParsableCommand {
     var port: Int?
     @Option(help: "Address of the admin HTTP port (HABIT_ADMIN_HOST, default 127.0.0.1).")
     var adminHost: String?
-    @Option(help: "Admin HTTP port serving /health and /ready; 0 picks a free one (HABIT_ADMIN_PORT, default 7421).")
+    @Option(help: "Admin HTTP port serving /health, /ready and /metrics; 0 picks a free one (HABIT_ADMIN_PORT, default 7421).")
     var adminPort: Int?
     @Option(help: "Directory for the development secret and local data (HABIT_DATA_DIR, default ./data).")
     var dataDir: String?
@@ -102,15 +104,22 @@ struct HabitServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "habit-server")
+        let registry = PrometheusCollectorRegistry()
+        var metricsFactory = PrometheusMetricsFactory(registry: registry)
+        metricsFactory.durationHistogramBuckets[ServerMetricsInterceptor.Label.callDuration] =
+            ServerMetricsInterceptor.durationBuckets
+        MetricsSystem.bootstrap(metricsFactory)
         do {
-            try await serve(configuration, logger: logger)
+            try await serve(configuration, registry: registry, logger: logger)
         } catch let error as JWTSecret.ResolutionError {
             logger.critical("cannot start: \(error.description)")
             throw ExitCode(2)
         }
     }
 
-    private func serve(_ configuration: ServerConfiguration, logger: Logger) async throws {
+    private func serve(
+        _ configuration: ServerConfiguration, registry: PrometheusCollectorRegistry, logger: Logger
+    ) async throws {
         let secret = try JWTSecret.resolve(
             environment: configuration.environment, dataDirectory: configuration.dataDirectory, generateIfMissing: true)
         switch secret.source {
@@ -131,11 +140,11 @@ struct HabitServerCommand: AsyncParsableCommand {
             logger.info("store: PostgreSQL", metadata: ["database.url": "\(location.redactedURL)"])
             let postgres = PostgresHabitStore(configuration: .init(location: location), logger: logger)
             services.append(.init(service: postgres, serviceName: "postgres"))
-            (store, migrate, sqlite) = (postgres, { try await postgres.migrate() }, nil)
+            (store, migrate, sqlite) = (MeteredStore(postgres), { try await postgres.migrate() }, nil)
         case .sqlite(let path):
             logger.info("store: SQLite", metadata: ["sqlite.path": "\(path)"])
             let opened = try await SQLiteHabitStore.open(path: path, logger: logger)
-            (store, migrate, sqlite) = (opened, nil, opened)
+            (store, migrate, sqlite) = (MeteredStore(opened), nil, opened)
         }
         services.append(
             .init(
@@ -146,7 +155,7 @@ struct HabitServerCommand: AsyncParsableCommand {
         do {
             try await serveRPC(
                 configuration, store: store, services: services, readiness: readiness, authority: authority,
-                logger: logger)
+                registry: registry, logger: logger)
         } catch {
             try? await sqlite?.close()
             throw error
@@ -159,7 +168,7 @@ struct HabitServerCommand: AsyncParsableCommand {
     private func serveRPC(
         _ configuration: ServerConfiguration, store: any SchemaVersionedStore,
         services storeServices: [ServiceGroupConfiguration.ServiceConfiguration], readiness: ReadinessTracker,
-        authority: TokenAuthority, logger: Logger
+        authority: TokenAuthority, registry: PrometheusCollectorRegistry, logger: Logger
     ) async throws {
         var services = storeServices
         let environment = HabitEnvironment(store: store)
@@ -175,12 +184,13 @@ struct HabitServerCommand: AsyncParsableCommand {
         rpcConfiguration.port = configuration.port
         rpcConfiguration.drainGracePeriod = .seconds(Int64(configuration.drainSeconds))
         let application = HabitApplication(environment: environment, logger: logger)
+        let methods = application.serverMethods + HealthHandler(board: readiness.board).serverMethods
         let server = try RPCServer(
             configuration: rpcConfiguration,
-            methods: application.serverMethods + HealthHandler(board: readiness.board).serverMethods,
+            methods: methods,
             interceptors: [
-                CallLoggingInterceptor(logger: logger), AuthInterceptor(authority: authority),
-                QuotaInterceptor(limiter: limiter),
+                ServerMetricsInterceptor(methods: methods.map(\.descriptor)), CallLoggingInterceptor(logger: logger),
+                AuthInterceptor(authority: authority), QuotaInterceptor(limiter: limiter),
             ],
             logger: logger)
 
@@ -194,7 +204,8 @@ struct HabitServerCommand: AsyncParsableCommand {
         services.append(
             .init(
                 service: AdminServer(
-                    host: configuration.adminHost, port: configuration.adminPort, board: readiness.board, logger: logger),
+                    host: configuration.adminHost, port: configuration.adminPort, board: readiness.board,
+                    registry: registry, logger: logger),
                 serviceName: "admin"))
         services.append(.init(service: RPCServerService(server: server, readiness: readiness), serviceName: "rpc"))
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)

@@ -94,9 +94,18 @@ final class ServerProcess: Sendable {
 
     /// GET `path` on the admin port: the status code and the body.
     func admin(_ path: String) async throws -> (status: Int, body: String) {
+        let response = try await adminResponse(path)
+        return (response.status, response.body)
+    }
+
+    /// GET `path` on the admin port: the status code, the content type and the body.
+    func adminResponse(_ path: String) async throws -> (status: Int, contentType: String?, body: String) {
         let url = try #require(URL(string: "http://127.0.0.1:\(adminPort)\(path)"))
         let (data, response) = try await URLSession.shared.data(from: url)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        let http = response as? HTTPURLResponse
+        return (
+            http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "Content-Type"), String(decoding: data, as: UTF8.self)
+        )
     }
 
     /// A client for the server.

@@ -29,17 +29,26 @@ struct HabitTestServer: Sendable {
 
     static let secret = "handler-tests-secret-0123456789abcdef"
 
-    static func run<Result: Sendable>(_ body: (HabitTestServer) async throws -> Result) async throws -> Result {
-        var logger = Logger(label: "test.habit-server")
-        logger.logLevel = .critical
+    /// Runs `body` against a server on `store` logging to `logger` (silent by default), with `interceptors`
+    /// ahead of authentication.
+    static func run<Result: Sendable>(
+        store: InMemoryHabitStore = InMemoryHabitStore(), logger: Logger? = nil,
+        interceptors: [any ServerInterceptor] = [],
+        _ body: (HabitTestServer) async throws -> Result
+    ) async throws -> Result {
+        let logger = logger ?? {
+            var silent = Logger(label: "test.habit-server")
+            silent.logLevel = .critical
+            return silent
+        }()
         let secret = try JWTSecret(bytes: Array(Self.secret.utf8), source: .environment)
         let authority = await TokenAuthority(secret: secret)
         let board = ServingStatusBoard()
         board.set(.serving)
-        let application = HabitApplication(environment: HabitEnvironment(store: InMemoryHabitStore()), logger: logger)
+        let application = HabitApplication(environment: HabitEnvironment(store: store), logger: logger)
         let server = try RPCServer(
             methods: application.serverMethods + HealthHandler(board: board).serverMethods,
-            interceptors: [AuthInterceptor(authority: authority)], logger: logger)
+            interceptors: interceptors + [AuthInterceptor(authority: authority)], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let address = try await server.localAddress()

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import RPCClient
@@ -13,6 +14,7 @@ func withEchoServer<Result: Sendable>(
     configure: (inout RPCServer.Configuration) -> Void = { _ in },
     interceptors: [any ServerInterceptor] = [],
     extraMethods: [ServerMethod] = [],
+    metricsFactory: (any MetricsFactory)? = nil,
     _ body: (SocketAddress, EchoService, RPCServer) async throws -> Result
 ) async throws -> Result {
     var configuration = RPCServer.Configuration()
@@ -20,7 +22,9 @@ func withEchoServer<Result: Sendable>(
     let service = EchoService()
     var logger = Logger(label: "test.server")
     logger.logLevel = .critical
-    let server = try RPCServer(configuration: configuration, methods: service.methods + extraMethods, interceptors: interceptors, logger: logger)
+    let server = try RPCServer(
+        configuration: configuration, methods: service.methods + extraMethods, interceptors: interceptors, logger: logger,
+        metricsFactory: metricsFactory)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         let address = try await server.localAddress()

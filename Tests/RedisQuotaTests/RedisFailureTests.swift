@@ -94,7 +94,9 @@ struct RedisFailureTests {
         #expect(limiter.isDegraded)
         #expect(await limiter.check(user: "u", methodClass: "closed").rejection?.code == .unavailable)
         #expect(try metrics.expectCounter("hrpc_quota_backend_failures_total").totalValue == 3)
-        #expect(try metrics.expectGauge("hrpc_quota_breaker_open").lastValue == 1)
+        // Closed, then open (a loaded machine may already have probed: half-open, and open again).
+        let breakerStates = try metrics.expectGauge("hrpc_quota_breaker_state").values
+        #expect(breakerStates.first == 0 && breakerStates.dropFirst().first == 1 && breakerStates.last == 1)
         let failedOpen = try metrics.expectCounter(
             "hrpc_quota_decisions_total", [("outcome", "allowed"), ("source", "fail_open")])
         #expect(failedOpen.totalValue == 3)
@@ -117,7 +119,8 @@ struct RedisFailureTests {
         let server = OwnedRedisServer(port: try LoopbackPort.freeForRestartableServer())
         try server.start()
         defer { server.kill() }
-        let (limiter, client) = limiter(port: server.port) { $0.checkTimeout = .seconds(2) }
+        let metrics = TestMetrics()
+        let (limiter, client) = limiter(port: server.port, metrics: metrics) { $0.checkTimeout = .seconds(2) }
         let probe = RedisClient(configuration: .init(host: "127.0.0.1", port: server.port))
         try await waitUntilRedisAnswers(probe)
 
@@ -151,6 +154,8 @@ struct RedisFailureTests {
         }
         #expect(recovered, "a probe after the cool-down closes the breaker")
         #expect(!limiter.isDegraded)
+        let breakerStates = try metrics.expectGauge("hrpc_quota_breaker_state").values
+        #expect(breakerStates.contains(1) && breakerStates.contains(2) && breakerStates.last == 0, "\(breakerStates)")
         await probe.shutdown()
         await client.shutdown()
     }

@@ -89,21 +89,21 @@ public final class QuotaLimiter: Sendable {
         guard let backend else {
             return decide(local.evaluate(key: key, policy: policy, cost: cost), policy, methodClass, .local)
         }
-        let route = breaker.withLock { $0.route(now: .now) }
+        let route = withBreaker { $0.route(now: .now) }
         if route == .fallback {
             return fallback(key: key, policy: policy, methodClass: methodClass, cost: cost)
         }
         do {
             let deadline = NIODeadline.now() + TimeAmount(configuration.checkTimeout)
             let outcome = try await backend.evaluate(key: key, policy: policy, cost: cost, deadline: deadline)
-            if let transition = breaker.withLock({ $0.recordSuccess() }) { report(transition, error: nil) }
+            if let transition = withBreaker({ $0.recordSuccess() }) { report(transition, error: nil) }
             return decide(outcome, policy, methodClass, .redis)
         } catch {
             metrics.backendFailures.increment()
             logger.debug(
                 "quota check on Redis failed",
                 metadata: ["quota.error": "\(error)", "quota.probe": "\(route == .probe)"])
-            if let transition = breaker.withLock({ $0.recordFailure(now: .now) }) { report(transition, error: error) }
+            if let transition = withBreaker({ $0.recordFailure(now: .now) }) { report(transition, error: error) }
             return fallback(key: key, policy: policy, methodClass: methodClass, cost: cost)
         }
     }
@@ -163,10 +163,21 @@ public final class QuotaLimiter: Sendable {
         return outcome.isAllowed ? .allowed(status) : .denied(status)
     }
 
+    /// Runs `body` on the breaker and, under the same lock (so concurrent checks cannot reorder the
+    /// values), records its state in `hrpc_quota_breaker_state` when it changed.
+    private func withBreaker<Result: Sendable>(_ body: (inout CircuitBreaker) -> Result) -> Result {
+        breaker.withLock { breaker in
+            let before = QuotaMetrics.BreakerState(breaker.state)
+            let result = body(&breaker)
+            let after = QuotaMetrics.BreakerState(breaker.state)
+            if after != before { metrics.breakerState.record(after.rawValue) }
+            return result
+        }
+    }
+
     private func report(_ transition: CircuitBreaker.Transition, error: (any Error)?) {
         switch transition {
         case .opened:
-            metrics.breakerOpen.record(1)
             logger.warning(
                 "Redis quota backend failing: circuit breaker open, checks use each policy's failure mode",
                 metadata: [
@@ -174,7 +185,6 @@ public final class QuotaLimiter: Sendable {
                 ]
             )
         case .closed:
-            metrics.breakerOpen.record(0)
             logger.info("Redis quota backend answered the probe: circuit breaker closed")
         }
     }
@@ -198,12 +208,31 @@ struct QuotaMetrics: Sendable {
     private let decisions: [Key: Counter]
     /// `hrpc_quota_backend_failures_total`: Redis errors and timeouts.
     let backendFailures: Counter
-    /// `hrpc_quota_breaker_open`: 1 while checks bypass Redis.
-    let breakerOpen: Gauge
+    /// `hrpc_quota_breaker_state`: the Redis circuit breaker's ``BreakerState``.
+    let breakerState: Gauge
+
+    /// The values of `hrpc_quota_breaker_state`.
+    enum BreakerState: Int64 {
+        /// Checks use Redis.
+        case closed = 0
+        /// Checks bypass Redis (each policy's failure mode applies) until the cool-down ends.
+        case open = 1
+        /// One check probes Redis; the others still bypass it.
+        case halfOpen = 2
+
+        init(_ state: CircuitBreaker.State) {
+            switch state {
+            case .closed: self = .closed
+            case .open: self = .open
+            case .halfOpen: self = .halfOpen
+            }
+        }
+    }
 
     init(factory: any MetricsFactory) {
         backendFailures = Counter(label: "hrpc_quota_backend_failures_total", factory: factory)
-        breakerOpen = Gauge(label: "hrpc_quota_breaker_open", factory: factory)
+        breakerState = Gauge(label: "hrpc_quota_breaker_state", factory: factory)
+        breakerState.record(BreakerState.closed.rawValue)
         var decisions: [Key: Counter] = [:]
         for outcome in Outcome.allCases {
             for path in Path.allCases {
