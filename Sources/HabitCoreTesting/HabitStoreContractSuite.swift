@@ -17,7 +17,7 @@ public struct HabitStoreContractSuite: Sendable {
             ledgerAppendOnlyAndOrdered, rolloverCompareAndSet, usersDueForRollover, perUserIsolation,
             rollbackOnError, transactionsOfOneUserSerialize, firstTransactionsOfANewUserSerialize,
             concurrentCompletionsSumExactly, pagination,
-            deleteHabitCascadesToEntriesOnly
+            deleteHabitCascadesToEntriesOnly, committedUserReadsCommittedRowsOnly, saveUserAppendingLedger
 
         /// The check's name.
         public var description: String { rawValue }
@@ -55,6 +55,8 @@ public struct HabitStoreContractSuite: Sendable {
         case .concurrentCompletionsSumExactly: try await concurrentCompletionsSumExactly(store)
         case .pagination: try await pagination(store)
         case .deleteHabitCascadesToEntriesOnly: try await deleteHabitCascadesToEntriesOnly(store)
+        case .committedUserReadsCommittedRowsOnly: try await committedUserReadsCommittedRowsOnly(store)
+        case .saveUserAppendingLedger: try await saveUserAppendingLedger(store)
         }
     }
 
@@ -501,6 +503,61 @@ public struct HabitStoreContractSuite: Sendable {
         try expect(after.0 == nil && after.1.isEmpty, "the habit and its entries are gone")
         try expect(after.2 == 1, "ledger rows stay")
         try expect(!after.3, "deleting again reports false")
+    }
+
+    private func committedUserReadsCommittedRowsOnly(_ store: any HabitStore) async throws {
+        let unknown = try Fixture.newUser()
+        try expect(try await store.committedUser(unknown) == nil, "an unknown user reads as nil")
+        try expect(try await load(store, unknown) == nil, "reading a user never provisions them")
+        let user = try await Fixture.savedUser(store)
+        let record = Fixture.userRecord(user)
+        try expect(try await store.committedUser(user) == record, "the committed row reads back equal")
+        var changed = record
+        changed.character.xp += 7
+        try await expectCode(.aborted, "a failing body") {
+            try await store.withUserTransaction(user) { transaction in
+                try await transaction.saveUser(changed)
+                throw HabitError(.aborted, "rolled back on purpose")
+            }
+        }
+        try expect(try await store.committedUser(user) == record, "a rolled-back write is never read")
+        try await store.withUserTransaction(user) { try await $0.saveUser(changed) }
+        try expect(try await store.committedUser(user) == changed, "a committed write is read at once")
+    }
+
+    private func saveUserAppendingLedger(_ store: any HabitStore) async throws {
+        let user = try await Fixture.savedUser(store)
+        let earlier = try await store.withUserTransaction(user) {
+            try await $0.appendLedger([
+                LedgerEntry(kind: .redemption, amount: Award(centiCoins: -5), rewardID: .random(), recordedAt: Fixture.instant)
+            ])
+        }
+        var changed = Fixture.userRecord(user)
+        changed.character.xp += 30
+        changed.nextOrdinal += 1
+        let rows = [
+            LedgerEntry(
+                kind: .completionAward, amount: Award(xp: 30, centiCoins: 150), habitID: .random(), day: Fixture.day,
+                completionID: .random(), recordedAt: Fixture.instant),
+            LedgerEntry(kind: .levelUpHeal, amount: Award(hpTenths: 20), recordedAt: Fixture.instant),
+        ]
+        let (before, appended, after) = try await store.withUserTransaction(user) { transaction in
+            let before = try await transaction.loadUser()
+            let appended = try await transaction.saveUser(changed, appendingLedger: rows)
+            return (before, appended, try await transaction.loadUser())
+        }
+        try expect(before == Fixture.userRecord(user), "the first load of a transaction reads the stored row")
+        try expect(after == changed, "a load after the write in the same transaction sees the write")
+        try expect(try await load(store, user) == changed, "the user row is saved")
+        let sequences = (earlier + appended).map(\.sequence)
+        try expect(zip(sequences, sequences.dropFirst()).allSatisfy { $0 < $1 }, "the appended rows number on")
+        let listed = try await store.withUserTransaction(user) { try await $0.ledger(afterSequence: nil, limit: 10) }
+        try expect(listed == earlier + appended, "the ledger lists the appended rows in order")
+        let onlySaved = try await store.withUserTransaction(user) { transaction in
+            try await transaction.saveUser(Fixture.userRecord(user), appendingLedger: [])
+        }
+        try expect(onlySaved.isEmpty, "no rows, nothing appended")
+        try expect(try await load(store, user) == Fixture.userRecord(user), "the user row is saved without rows too")
     }
 
     // MARK: - Helpers

@@ -36,6 +36,11 @@ public final class InMemoryHabitStore: HabitStore {
         }
     }
 
+    /// The committed copy, without the user's lock.
+    public func committedUser(_ user: UserID) async throws -> UserRecord? {
+        users.withLock { $0[user]?.user }
+    }
+
     /// Scans every user; fine for tests.
     public func usersDueForRollover(at instant: Date, limit: Int) async throws -> [UserID] {
         let due = users.withLock { users in

@@ -105,8 +105,9 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
                 let executor = PostgresExecutor(connection: connection, logger: logger)
                 _ = try await executor.query(SQLDialect.postgres.beginTransaction, [])
                 do {
-                    try await lockAccount(user, on: connection)
-                    let transaction = SQLUserTransaction(userID: user, executor: executor, dialect: .postgres)
+                    let transaction = SQLUserTransaction(
+                        userID: user, executor: executor, dialect: .postgres,
+                        lockedUserRow: try await lockAccount(user, on: executor))
                     let result: T
                     do {
                         result = try await body(transaction)
@@ -123,17 +124,28 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
         }
     }
 
-    /// Locks the user's `accounts` row until commit, inserting it first on the user's first transaction
-    /// (`ON CONFLICT DO NOTHING` makes two racing first transactions safe: the second waits for the first's
-    /// insert, then locks the committed row). Prepared statements: this runs at the start of every call.
-    private func lockAccount(_ user: UserID, on connection: PostgresConnection) async throws {
-        do {
-            guard try await connection.execute(LockAccount(userID: user.rawValue), logger: logger).collectCount() == 0
-            else { return }
-            _ = try await connection.execute(InsertAccount(userID: user.rawValue), logger: logger).collectCount()
-            _ = try await connection.execute(LockAccount(userID: user.rawValue), logger: logger).collectCount()
-        } catch {
-            throw PostgresErrorMapping.map(error)
+    /// Locks the user's `accounts` row until commit and returns the user's row, read by the same statement.
+    ///
+    /// A known user costs one statement that locks both rows: locking the `users` row too is what makes the
+    /// row it returns the latest committed one (PostgreSQL re-reads a locked row that changed while it waited,
+    /// but not an unlocked row joined to it). On a user's first transaction there is no `users` row to join,
+    /// so it inserts the anchor row (`ON CONFLICT DO NOTHING` makes two racing first transactions safe: the
+    /// second waits for the first's insert), locks it, and returns nil: `loadUser` then reads in a statement
+    /// of its own, which sees what any transaction it waited for committed.
+    private func lockAccount(_ user: UserID, on executor: PostgresExecutor) async throws -> PostgresStoredRow? {
+        let binds: [SQLValue] = [.text(user.rawValue)]
+        if let row = try await executor.execute(LockAccountAndUser.self, binds).first { return row }
+        _ = try await executor.execute(InsertAccount.self, binds)
+        _ = try await executor.execute(LockAccount.self, binds)
+        return nil
+    }
+
+    /// One prepared `SELECT` of the user's row, with no transaction and no lock.
+    public func committedUser(_ user: UserID) async throws -> UserRecord? {
+        try await withDeadline(configuration.callTimeout) {
+            try await client.withConnection { connection in
+                try await StoreQueries.committedUser(on: PostgresExecutor(connection: connection, logger: logger), user)
+            }
         }
     }
 
@@ -165,43 +177,43 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
     }
 }
 
+/// Locks the user's anchor row and their `users` row, returning the latter.
+private enum LockAccountAndUser: SQLStatement {
+    static let sql = """
+        SELECT \(StoreColumns.user("u")) FROM accounts a JOIN users u ON u.user_id = a.user_id
+        WHERE a.user_id = $1 FOR UPDATE
+        """
+}
+
 /// `SELECT ... FOR UPDATE` of the user's anchor row.
-private struct LockAccount: PostgresPreparedStatement {
+private enum LockAccount: SQLStatement {
     static let sql = "SELECT user_id FROM accounts WHERE user_id = $1 FOR UPDATE"
-    typealias Row = String
-    var userID: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(userID)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
 }
 
 /// Creates the user's anchor row unless it exists.
-private struct InsertAccount: PostgresPreparedStatement {
+private enum InsertAccount: SQLStatement {
     static let sql = "INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT DO NOTHING"
-    typealias Row = ()
-    var userID: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(userID)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws {}
 }
 
-extension AsyncSequence {
-    /// Consumes every element (surfacing errors raised while the statement runs) and counts them.
-    fileprivate func collectCount() async throws -> Int {
-        var count = 0
-        for try await _ in self { count += 1 }
-        return count
-    }
+/// `StoreStatements.SaveUser` and `StoreStatements.AppendLedgerEntry` in one statement: a data-modifying
+/// `WITH` runs to completion whether or not the main statement reads it.
+private enum SaveUserAppendingLedgerEntry: SQLStatement {
+    static let sql = """
+        WITH saved AS (\(StoreStatements.SaveUser.sql))
+        \(StoreStatements.appendLedgerEntry(firstParameter: 14))
+        """
+}
+
+/// Any of the store's statements as a postgres-nio prepared statement: the connection prepares it on first
+/// use (named after `Statement`) and afterwards only binds and executes it.
+private struct Prepared<Statement: SQLStatement>: PostgresPreparedStatement {
+    static var sql: String { Statement.sql }
+    static var name: String { "habit.\(Statement.name)" }
+    typealias Row = PostgresRow
+    let bindings: PostgresBindings
+
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
 /// An error thrown by a transaction body, carried past the store's error mapping untouched.
@@ -216,6 +228,33 @@ struct PostgresExecutor: SQLExecutor {
     let logger: Logger
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [PostgresStoredRow] {
+        do {
+            return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bindings(binds)), logger: logger)
+                .collect().map { PostgresStoredRow(row: $0.makeRandomAccess()) }
+        } catch {
+            throw PostgresErrorMapping.map(error)
+        }
+    }
+
+    func execute<Statement: SQLStatement>(_ statement: Statement.Type, _ binds: [SQLValue]) async throws
+        -> [PostgresStoredRow]
+    {
+        do {
+            var rows: [PostgresStoredRow] = []
+            for try await row in try await connection.execute(
+                Prepared<Statement>(bindings: Self.bindings(binds)), logger: logger)
+            {
+                rows.append(PostgresStoredRow(row: row.makeRandomAccess()))
+            }
+            return rows
+        } catch {
+            throw PostgresErrorMapping.map(error)
+        }
+    }
+
+    var saveUserAppendingLedgerEntry: (any SQLStatement.Type)? { SaveUserAppendingLedgerEntry.self }
+
+    private static func bindings(_ binds: [SQLValue]) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {
             switch value {
@@ -224,14 +263,20 @@ struct PostgresExecutor: SQLExecutor {
             case .text(let text): bindings.append(text)
             case .uuid(let uuid): bindings.append(uuid)
             case .bool(let bool): bindings.append(bool)
-            case .null: bindings.appendNull()
+            case .null(let kind): bindings.append(PostgresData(type: dataType(kind), value: nil))
             }
         }
-        do {
-            return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-                .collect().map { PostgresStoredRow(row: $0.makeRandomAccess()) }
-        } catch {
-            throw PostgresErrorMapping.map(error)
+        return bindings
+    }
+
+    /// The parameter type a NULL is sent as, matching what a non-NULL value of the kind encodes as.
+    private static func dataType(_ kind: SQLValue.Kind) -> PostgresDataType {
+        switch kind {
+        case .int: .int8
+        case .double: .float8
+        case .text: .text
+        case .uuid: .uuid
+        case .bool: .bool
         }
     }
 }

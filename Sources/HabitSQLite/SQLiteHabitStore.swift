@@ -79,6 +79,11 @@ public final class SQLiteHabitStore: SchemaVersionedStore {
         try await inTurn { try await StoreQueries.usersDueForRollover(on: session.executor, at: instant, limit: limit) }
     }
 
+    /// Reads the user's row inside the connection's turn, so no open transaction's writes show.
+    public func committedUser(_ user: UserID) async throws -> UserRecord? {
+        try await inTurn { try await StoreQueries.committedUser(on: session.executor, user) }
+    }
+
     /// Runs `read` in a transaction of its own on the single connection.
     private func inTurn<T: Sendable>(_ read: () async throws -> T) async throws -> T {
         try await session.begin()
@@ -213,6 +218,16 @@ struct SQLiteExecutor: SQLExecutor {
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLiteStoredRow] {
         try await session.query(sql, binds)
     }
+
+    /// sqlite-nio has no statement reuse: the statement is compiled on each call, in process.
+    func execute<Statement: SQLStatement>(_ statement: Statement.Type, _ binds: [SQLValue]) async throws
+        -> [SQLiteStoredRow]
+    {
+        try await session.query(Statement.sql, binds)
+    }
+
+    /// SQLite has no data-modifying `WITH`; its round trips are in-process calls, so two statements cost little.
+    var saveUserAppendingLedgerEntry: (any SQLStatement.Type)? { nil }
 }
 
 /// A sqlite-nio row as the shared decoding code reads it.

@@ -8,7 +8,14 @@ public enum SQLValue: Sendable, Hashable {
     case text(String)
     case uuid(UUID)
     case bool(Bool)
-    case null
+    /// SQL NULL in a column of this kind: a prepared PostgreSQL statement types its parameters from the
+    /// first call's values, so a NULL must say what it stands for.
+    case null(Kind)
+
+    /// The kinds of value a parameter holds.
+    public enum Kind: Sendable, Hashable {
+        case int, double, text, uuid, bool
+    }
 
     /// An instant in the store's representation (see `SQLDialect.instantType`).
     static func instant(_ date: Date) -> SQLValue { .double(date.timeIntervalSinceReferenceDate) }
@@ -75,6 +82,15 @@ public protocol SQLExecutor {
     associatedtype Row: SQLRow
 
     /// Runs `sql` (written with `$n` parameters) with `binds` and returns every row, always consumed, so an
-    /// error raised while the statement runs is never lost.
+    /// error raised while the statement runs is never lost. For one-off statements: migrations, transaction
+    /// control.
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [Row]
+
+    /// Runs one of the store's statements like `query`; PostgreSQL prepares it once per connection.
+    func execute<Statement: SQLStatement>(_ statement: Statement.Type, _ binds: [SQLValue]) async throws -> [Row]
+
+    /// A statement that runs `StoreStatements.SaveUser` and then `StoreStatements.AppendLedgerEntry` in one
+    /// round trip (binds: the user row's 13, then the ledger row's 9 from `$14`), or nil where the dialect
+    /// cannot chain writes in one statement.
+    var saveUserAppendingLedgerEntry: (any SQLStatement.Type)? { get }
 }

@@ -7,11 +7,13 @@ public enum StoreQueries {
     public static func usersDueForRollover(
         on executor: some SQLExecutor, at instant: Date, limit: Int
     ) async throws -> [UserID] {
-        try await executor.query(
-            """
-            SELECT user_id FROM users WHERE next_rollover_at <= $1 ORDER BY next_rollover_at, user_id LIMIT $2
-            """,
-            [.instant(instant), .int(Int64(max(0, limit)))]
+        try await executor.execute(
+            StoreStatements.UsersDueForRollover.self, [.instant(instant), .int(Int64(max(0, limit)))]
         ).map { row in try UserID(try row.text("user_id")) }
+    }
+
+    /// `HabitStore.committedUser` on `executor`: one statement, so it reads one committed snapshot.
+    public static func committedUser(on executor: some SQLExecutor, _ user: UserID) async throws -> UserRecord? {
+        try await executor.execute(StoreStatements.LoadUser.self, [.user(user)]).first.map(RowDecoding.user)
     }
 }

@@ -22,6 +22,11 @@ public protocol HabitStore: Sendable {
     /// Users whose `nextRolloverAt` is at or before `instant`, earliest first, at most `limit`: what a background
     /// worker rolls over (each through `RolloverService.rollOver`, which re-checks under the lock).
     func usersDueForRollover(at instant: Date, limit: Int) async throws -> [UserID]
+
+    /// The user's row as last committed, or nil if the user was never seen: one read without the user's lock or
+    /// a transaction (PostgreSQL: a single `SELECT`, which sees one snapshot), for reads that must not queue
+    /// behind the user's writes. It never provisions the user.
+    func committedUser(_ user: UserID) async throws -> UserRecord?
 }
 
 /// The operations of one user's transaction. Everything is scoped to `userID`: ids of other users' rows are
@@ -84,6 +89,9 @@ public protocol UserTransaction {
     /// increasing, never reused). Rows are never updated or deleted.
     func appendLedger(_ entries: [LedgerEntry]) async throws -> [LedgerEntry]
 
+    /// `saveUser(user)` then `appendLedger(entries)`, as one step so an adapter can write both in one statement.
+    func saveUser(_ user: UserRecord, appendingLedger entries: [LedgerEntry]) async throws -> [LedgerEntry]
+
     /// Ledger rows with `sequence > afterSequence` (all when nil), ascending, at most `limit`.
     func ledger(afterSequence: Int64?, limit: Int) async throws -> [LedgerEntry]
 
@@ -99,4 +107,12 @@ public protocol UserTransaction {
 
     /// Inserts a reward; throws `.alreadyExists` if the id is taken.
     func insertReward(_ reward: Reward) async throws
+}
+
+extension UserTransaction {
+    /// The two steps one after the other: right for any store whose statements cost no round trip.
+    public func saveUser(_ user: UserRecord, appendingLedger entries: [LedgerEntry]) async throws -> [LedgerEntry] {
+        try await saveUser(user)
+        return try await appendLedger(entries)
+    }
 }

@@ -49,8 +49,26 @@ public struct CharacterService: Sendable {
     }
 
     /// The character, after any due rollover.
+    ///
+    /// A known user with no day to close is read from their committed row alone (`HabitStore.committedUser`:
+    /// no lock, no transaction); a first call or a due rollover takes the full session, which writes.
     public func get(_ user: UserID) async throws(HabitError) -> CharacterView {
-        try await environment.withSession(user) { session in session.characterView }
+        let now = environment.sessionNow()
+        let stored: UserRecord?
+        do {
+            stored = try await environment.store.committedUser(user)
+        } catch let error as HabitError {
+            throw error
+        } catch {
+            throw HabitError(.unavailable, "store failed: \(error)")
+        }
+        if let stored, let reckoner = try? DayReckoner(stored.settings) {
+            let today = reckoner.localDay(of: now)
+            if !UserSession.isRolloverDue(stored, today: today) {
+                return CharacterView(stored, today: today, rules: environment.rules)
+            }
+        }
+        return try await environment.withSession(user) { session in session.characterView }
     }
 
     /// Changes name, zone or day start. Past entries keep their stored days; the watermark never moves back, so
@@ -150,14 +168,21 @@ public struct CharacterService: Sendable {
     }
 }
 
-extension UserSession {
-    var characterView: CharacterService.CharacterView {
+extension CharacterService.CharacterView {
+    /// The view of `user` on `today`.
+    init(_ user: UserRecord, today: LocalDay, rules: HabitRules) {
         let character = user.character
         let progress = LevelCurve.progress(xp: character.xp)
-        return CharacterService.CharacterView(
+        self.init(
             settings: user.settings, level: progress.level, totalXP: character.xp, xpIntoLevel: progress.intoLevel,
             xpForLevel: LevelCurve.toNextLevel(progress.level), centiCoins: character.centiCoins,
             hpTenths: character.hpTenths, maxHPTenths: rules.maxHPTenths, deaths: character.deaths, today: today,
             lastClosedDay: user.lastClosedDay)
+    }
+}
+
+extension UserSession {
+    var characterView: CharacterService.CharacterView {
+        CharacterService.CharacterView(user, today: today, rules: rules)
     }
 }

@@ -98,7 +98,9 @@ public struct CompletionService: Sendable {
                     difficulty: habit.difficulty, streakBefore: calculator.streakBefore(day: day, entries: entries))
                 // A day already charged at rollover is made whole: the completion refunds that day's net HP loss.
                 // Weekly habits are charged per week, which one late day need not repair: no refund for them.
-                if !habit.schedules.schedule(on: day).isWeekly {
+                // Only a closed day can have been charged (the watermark never moves back), so a day after the
+                // watermark, today as a rule, skips the ledger read.
+                if !habit.schedules.schedule(on: day).isWeekly && day <= session.user.lastClosedDay {
                     let netHP = try await session.transaction.ledger(habit: habitID, day: day).reduce(0) {
                         $0 + $1.amount.hpTenths
                     }

@@ -16,6 +16,12 @@ public struct HabitEnvironment: Sendable {
         self.rules = rules
     }
 
+    /// The clock's now in whole milliseconds: every store keeps that precision, so replayed outcomes compare
+    /// equal.
+    func sessionNow() -> Date {
+        Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
     /// Runs a use case in one user transaction: provisions a first-time user, rolls over closed days lazily
     /// (as Habitica's cron does on the first request of a day), runs `body`, then writes the character and
     /// the ledger rows the body posted. Store errors that are not `HabitError` become `.unavailable`.
@@ -23,8 +29,7 @@ public struct HabitEnvironment: Sendable {
         _ user: UserID,
         _ body: (inout UserSession) async throws -> T
     ) async throws(HabitError) -> T {
-        // Whole milliseconds: every store keeps that precision, so replayed outcomes compare equal.
-        let now = Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        let now = sessionNow()
         let rules = rules
         do {
             return try await store.withUserTransaction(user) { transaction in
@@ -162,14 +167,20 @@ struct UserSession {
 
     /// Writes the user row if it changed and appends the queued ledger rows; returns them numbered.
     mutating func flush() async throws -> [LedgerEntry] {
+        let appended: [LedgerEntry]
         if isUserChanged {
-            try await transaction.saveUser(user)
+            appended = try await transaction.saveUser(user, appendingLedger: pending)
             isUserChanged = false
+        } else {
+            appended = pending.isEmpty ? [] : try await transaction.appendLedger(pending)
         }
-        guard !pending.isEmpty else { return [] }
-        let appended = try await transaction.appendLedger(pending)
         pending = []
         return appended
+    }
+
+    /// Whether a day after the watermark has ended, so the next session must close it.
+    static func isRolloverDue(_ user: UserRecord, today: LocalDay) -> Bool {
+        today > user.lastClosedDay.adding(days: 1)
     }
 
     /// Closes every ended day (rule R7): advances the watermark by compare-and-set, then charges each active
@@ -177,7 +188,7 @@ struct UserSession {
     /// `multiDaysCountAsOneDay`).
     mutating func rollOverIfDue() async throws {
         let last = user.lastClosedDay
-        guard today > last.adding(days: 1) else { return }
+        guard Self.isRolloverDue(user, today: today) else { return }
         let closeThrough = today.adding(days: -1)
         let next = reckoner.start(of: today.adding(days: 1))
         guard try await transaction.advanceRollover(expected: last, to: closeThrough, nextRolloverAt: next) else {
