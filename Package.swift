@@ -194,7 +194,7 @@ let package = Package(
             name: "habit-server",
             dependencies: [
                 "HabitAPI", "HabitAuth", "HabitCore", "HabitHandlers", "RedisQuota", "RPCCore",
-                "RPCServer", "HabitStoreSQL", "HabitPostgres", "HabitSQLite",
+                "RPCServer", "HabitStoreSQL", "HabitPostgres", "HabitSQLite", "HabitRollover",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -202,6 +202,26 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The rollover worker: closes users' ended days on a timer, as a lifecycle service off the event loops.
+        .target(
+            name: "HabitRollover",
+            dependencies: [
+                "HabitCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HabitRolloverTests",
+            dependencies: [
+                "HabitRollover", "HabitCore", "HabitCoreTesting", "HabitPostgres", "HabitStoreTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

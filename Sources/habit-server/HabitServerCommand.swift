@@ -5,6 +5,7 @@ import HabitAuth
 import HabitCore
 import HabitHandlers
 import HabitPostgres
+import HabitRollover
 import HabitSQLite
 import HabitStoreSQL
 import Logging
