@@ -180,7 +180,8 @@ struct HabitServerCommand: AsyncParsableCommand {
             configuration: rpcConfiguration,
             methods: application.serverMethods + HealthHandler(board: readiness.board).serverMethods,
             interceptors: [
-                CallLoggingInterceptor(logger: logger), AuthInterceptor(authority: authority),
+                CallLoggingInterceptor(logger: logger), StartupGateInterceptor(readiness: readiness),
+                AuthInterceptor(authority: authority),
                 QuotaInterceptor(limiter: limiter),
             ],
             logger: logger)

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import HabitAPI
 import HabitAuth
 import HabitStoreSQL
 import HabitStoreTesting
@@ -42,9 +43,11 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts the server on `store` (a fresh database on the test PostgreSQL when nil) and waits until it
-    /// listens and has found the store reachable and migrated; `environment` adds `HABIT_*` settings.
+    /// listens and (unless `waitsForStore` is false) has found the store reachable and migrated; `environment`
+    /// adds `HABIT_*` settings.
     static func start(
-        store: TestStore? = nil, drainSeconds: Int = 10, environment extra: [String: String] = [:]
+        store: TestStore? = nil, drainSeconds: Int = 10, environment extra: [String: String] = [:],
+        waitsForStore: Bool = true
     ) async throws -> ServerProcess {
         let store = if let store { store } else { try await TestStore.freshPostgres() }
         let directory = NSTemporaryDirectory() + "habit-e2e-\(UUID().uuidString)"
@@ -72,7 +75,7 @@ final class ServerProcess: Sendable {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             if let port = Self.number(after: "port=", onLineContaining: "habit-server ready", in: text),
                 let adminPort = Self.number(after: "admin.port=", onLineContaining: "admin ready", in: text),
-                text.contains("store reachable and migrated")
+                !waitsForStore || text.contains("store reachable and migrated")
             {
                 return ServerProcess(
                     process: process, port: port, adminPort: adminPort, logPath: logPath, dataDirectory: directory)
@@ -175,5 +178,18 @@ func errorOf(_ body: () async throws -> Void) async -> RPCError? {
         return nil
     } catch {
         return error as? RPCError
+    }
+}
+
+extension CreateHabitRequest {
+    /// An every-day habit named `name`.
+    static func daily(_ name: String, difficulty: Difficulty = .easy) -> CreateHabitRequest {
+        var request = CreateHabitRequest()
+        request.name = name
+        request.difficulty = difficulty
+        var schedule = Schedule()
+        schedule.kind = .everyDay(Schedule.EveryDay())
+        request.schedule = schedule
+        return request
     }
 }
