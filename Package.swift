@@ -248,6 +248,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "HabitAPI", "HabitAuth", "RPCClient", "RPCCore", "HabitStoreSQL", "HabitStoreTesting",
+                "LoopbackTesting", "RedisQuota",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -285,7 +286,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
-        // Loopback ports for test servers that restart on the same port (outage tests).
+        // Loopback ports for test servers that restart on the same port (outage tests), and a restartable redis-server.
         .target(name: "LoopbackTesting", swiftSettings: strictSettings),
         // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
         .target(

@@ -163,10 +163,11 @@ struct ServerProcessError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Mints tokens with the server's secret.
-func tokenOptions(_ user: String, lifetime: Duration = .seconds(600), now: Date = Date()) async throws -> CallOptions {
-    let authority = await TokenAuthority(
-        secret: try JWTSecret(bytes: Array(ServerProcess.secret.utf8), source: .environment))
+/// Mints tokens with the server's secret (or, to forge one, another `secret`).
+func tokenOptions(
+    _ user: String, lifetime: Duration = .seconds(600), now: Date = Date(), secret: String = ServerProcess.secret
+) async throws -> CallOptions {
+    let authority = await TokenAuthority(secret: try JWTSecret(bytes: Array(secret.utf8), source: .environment))
     let token = try await authority.mint(user: user, lifetime: lifetime, now: now)
     return CallOptions(metadata: ["authorization": .text("Bearer \(token)")])
 }
@@ -179,6 +180,15 @@ func errorOf(_ body: () async throws -> Void) async -> RPCError? {
     } catch {
         return error as? RPCError
     }
+}
+
+/// Polls `condition` every 100 ms until it holds, for at most 60 s (a liveness bound, not a timing assertion).
+func eventually(_ condition: () async -> Bool) async -> Bool {
+    for _ in 0..<600 {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return false
 }
 
 extension CreateHabitRequest {
