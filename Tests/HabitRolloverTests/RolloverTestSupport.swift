@@ -171,9 +171,9 @@ struct StoredRollover: Sendable {
 /// Polls until no user is due at `clock`'s time, at most 120 s (a liveness bound, not a timing assertion);
 /// false if users were still due then.
 func waitUntilNothingDue(_ store: any HabitStore, clock: FixedClock) async throws -> Bool {
-    for _ in 0..<6000 {
+    for _ in 0..<2400 {
         if try await store.usersDueForRollover(at: clock.now(), limit: 1).isEmpty { return true }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: .milliseconds(50))
     }
     return false
 }
@@ -227,9 +227,9 @@ final class ShutdownTrigger: Sendable {
     }
 }
 
-/// A worker over `store` reading `clock`, polling every 10 ms.
+/// A worker over `store` reading `clock`, polling every 50 ms.
 func worker(
-    _ store: any HabitStore, clock: FixedClock, logger: Logger, interval: Duration = .milliseconds(10),
+    _ store: any HabitStore, clock: FixedClock, logger: Logger, interval: Duration = .milliseconds(50),
     batchSize: Int = 500
 ) -> RolloverWorker {
     RolloverWorker(

@@ -23,7 +23,7 @@ struct RolloverWorkerTests {
         try await ScratchPostgres.withStore(location) { first in
             try await ScratchPostgres.withStore(location) { second in
                 let users = try await SeededUser.seed(
-                    80, prefix: "pair", environment: HabitEnvironment(store: first, clock: clock))
+                    40, prefix: "pair", environment: HabitEnvironment(store: first, clock: clock))
                 let completions = CompletionService(environment: HabitEnvironment(store: second, clock: clock))
                 let workers = [worker(first, clock: clock, logger: logs.logger), worker(second, clock: clock, logger: logs.logger)]
                 try await withWorkers(workers) { _ in
@@ -52,7 +52,7 @@ struct RolloverWorkerTests {
                     #expect(stored.lastClosedDay == TestDays.day(4))
                     #expect(stored.hpTenths == 500 + expected.reduce(0) { $0 + $1.hpTenths })
                 }
-                // Both workers together reported each user's rollover once per day: 4 days × 80 users.
+                // Both workers together reported each user's rollover once per day: 4 days × 40 users.
                 #expect(logs.sum(of: "rollover.users", in: "rollover pass") == 4 * users.count)
             }
         }
@@ -117,9 +117,12 @@ struct RolloverWorkerTests {
             #expect(counts.passes > 2)
             #expect(counts.transactions >= users.count)
             #expect(counts.callsOnEventLoop == 0)
-            let failures = logs.lines("rollover pass failed; retrying after the interval")
-            #expect(failures.count == 2)
-            #expect(failures.allSatisfy { $0.level == .warning && $0.metadata["error"]?.contains("injected failure") == true })
+            // Exactly the two injected failures (a loaded database may add real ones, which are retried too).
+            let injected = logs.lines("rollover pass failed; retrying after the interval").filter {
+                $0.metadata["error"]?.contains("injected failure") == true
+            }
+            #expect(injected.count == 2)
+            #expect(injected.allSatisfy { $0.level == .warning })
             for user in users {
                 #expect(try await StoredRollover.read(user.id, from: store).charges.map(\.day) == [2, 2].map(TestDays.day))
             }
