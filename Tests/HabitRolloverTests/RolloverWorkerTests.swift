@@ -23,7 +23,7 @@ struct RolloverWorkerTests {
         try await ScratchPostgres.withStore(location) { first in
             try await ScratchPostgres.withStore(location) { second in
                 let users = try await SeededUser.seed(
-                    40, prefix: "pair", environment: HabitEnvironment(store: first, clock: clock))
+                    24, prefix: "pair", environment: HabitEnvironment(store: first, clock: clock))
                 let completions = CompletionService(environment: HabitEnvironment(store: second, clock: clock))
                 let workers = [worker(first, clock: clock, logger: logs.logger), worker(second, clock: clock, logger: logs.logger)]
                 try await withWorkers(workers) { _ in
@@ -52,7 +52,7 @@ struct RolloverWorkerTests {
                     #expect(stored.lastClosedDay == TestDays.day(4))
                     #expect(stored.hpTenths == 500 + expected.reduce(0) { $0 + $1.hpTenths })
                 }
-                // Both workers together reported each user's rollover once per day: 4 days × 40 users.
+                // Both workers together reported each user's rollover once per day: 4 days × 24 users.
                 #expect(logs.sum(of: "rollover.users", in: "rollover pass") == 4 * users.count)
             }
         }
