@@ -200,7 +200,7 @@ let package = Package(
             name: "habit-server",
             dependencies: [
                 "HabitAPI", "HabitAuth", "HabitCore", "HabitHandlers", "RedisQuota", "RPCCore",
-                "RPCServer", "HabitStoreSQL", "HabitPostgres", "HabitSQLite",
+                "RPCServer", "HabitStoreSQL", "HabitPostgres", "HabitSQLite", "HabitRollover",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -210,6 +210,26 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The rollover worker: closes users' ended days on a timer, as a lifecycle service off the event loops.
+        .target(
+            name: "HabitRollover",
+            dependencies: [
+                "HabitCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HabitRolloverTests",
+            dependencies: [
+                "HabitRollover", "HabitCore", "HabitCoreTesting", "HabitPostgres", "HabitStoreTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -237,6 +257,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "HabitAPI", "HabitAuth", "RPCClient", "RPCCore", "HabitStoreSQL", "HabitStoreTesting",
+                "LoopbackTesting", "RedisQuota",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -274,7 +295,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
-        // Loopback ports for test servers that restart on the same port (outage tests).
+        // Loopback ports for test servers that restart on the same port (outage tests), and a restartable redis-server.
         .target(name: "LoopbackTesting", swiftSettings: strictSettings),
         // What the adapters' tests share: data snapshots, the crash-probe runner, scratch PostgreSQL databases.
         .target(

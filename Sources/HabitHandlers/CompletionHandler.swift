@@ -124,16 +124,14 @@ public struct CompletionHandler: CompletionServiceHandler {
         let id = try HabitID(request: request.habitId)
         let day = try LocalDay.parsing(request.localDate, field: "local_date")
         try refuseUnsupported(!request.clientData.isEmpty, field: "client_data")
-        // A replayed outcome was recorded before this call started; whole milliseconds, as the domain stores.
-        let started = Date(timeIntervalSince1970: Double(application.environment.clock.now().unixMillis) / 1000)
-        let outcome = try await application.completions.complete(
+        let (outcome, isReplayed) = try await application.completions.completeNotingReplay(
             user, id, day: day, note: request.note ?? "", idempotencyKey: idempotencyKey(request.idempotencyKey))
         var response = CompleteHabitResponse()
         response.completion = HabitAPI.Completion(outcome.entry, award: outcome.award, key: request.idempotencyKey)
         response.award = HabitAPI.Award(outcome.award)
         response.streak = HabitAPI.Streak(outcome.streak, habit: id)
         response.character = CharacterSummary(try await application.characters.get(user))
-        response.replayed = outcome.entry.recordedAt < started
+        response.replayed = isReplayed
         return response
     }
 

@@ -71,7 +71,7 @@ public enum SQLDialect: Sendable {
     }
 
     /// The advisory lock key of schema migrations ("habitmig" in ASCII), apart from any other lock.
-    static let migrationLockKey: Int64 = 0x6861_6269_746D_6967
+    public static let migrationLockKey: Int64 = 0x6861_6269_746D_6967
 
     /// Rewrites the `$n` parameters the statements are written with into the dialect's own form (SQLite's
     /// `?n`; the SQL text contains no other `$`).

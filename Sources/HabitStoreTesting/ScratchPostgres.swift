@@ -51,6 +51,29 @@ public enum ScratchPostgres {
         return location
     }
 
+    /// Runs `body` while a session of its own holds the schema migration lock on `location`, as a migrator that
+    /// is slow to finish would: every other migrator waits until `body` returns.
+    public static func whileHoldingMigrationLock<T: Sendable>(
+        _ location: StoreConfiguration.PostgresLocation, _ body: () async throws -> T
+    ) async throws -> T {
+        let logger = Logger(label: "test.migration-lock")
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(),
+            configuration: .init(
+                host: location.host, port: location.port, username: location.username, password: location.password,
+                database: location.database, tls: .disable),
+            id: 2, logger: logger)
+        do {
+            _ = try await connection.query("SELECT pg_advisory_lock(\(SQLDialect.migrationLockKey))", logger: logger).collect()
+            let result = try await body()
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     /// A `postgres://` URL for `location`, as the crash probe takes it.
     public static func url(_ location: StoreConfiguration.PostgresLocation) -> String {
         let password = location.password.map { ":\($0)" } ?? ""

@@ -5,6 +5,7 @@ import HabitAuth
 import HabitCore
 import HabitHandlers
 import HabitPostgres
+import HabitRollover
 import HabitSQLite
 import HabitStoreSQL
 import Logging
@@ -190,7 +191,8 @@ struct HabitServerCommand: AsyncParsableCommand {
             methods: methods,
             interceptors: [
                 ServerMetricsInterceptor(methods: methods.map(\.descriptor)), CallLoggingInterceptor(logger: logger),
-                AuthInterceptor(authority: authority), QuotaInterceptor(limiter: limiter),
+                StartupGateInterceptor(readiness: readiness), AuthInterceptor(authority: authority),
+                QuotaInterceptor(limiter: limiter),
             ],
             logger: logger)
 

@@ -27,15 +27,21 @@ struct Readiness: Sendable, Equatable {
 /// Holds the ``Readiness`` inputs and publishes every change of verdict to the status board.
 final class ReadinessTracker: Sendable {
     private let state = Mutex(Readiness())
+    private let schemaVerified = Atomic<Bool>(false)
     /// The board HealthService and `/ready` read.
     let board: ServingStatusBoard
 
     init(board: ServingStatusBoard) { self.board = board }
 
+    /// Whether a store probe has found every migration applied at least once; until then calls are refused
+    /// (``StartupGateInterceptor``). Read on every call, hence an atomic rather than the lock.
+    var isSchemaVerified: Bool { schemaVerified.load(ordering: .acquiring) }
+
     /// Applies `change` and publishes the resulting verdict (under the lock, so verdicts never go backwards).
     func update(_ change: (inout Readiness) -> Void) {
         state.withLock { readiness in
             change(&readiness)
+            if readiness.storeProblem == nil { schemaVerified.store(true, ordering: .releasing) }
             let verdict = readiness.verdict
             board.set(verdict.status, reason: verdict.reason)
         }

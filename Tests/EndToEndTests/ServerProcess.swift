@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import HabitAPI
 import HabitAuth
 import HabitStoreSQL
 import HabitStoreTesting
@@ -42,9 +43,11 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts the server on `store` (a fresh database on the test PostgreSQL when nil) and waits until it
-    /// listens and has found the store reachable and migrated; `environment` adds `HABIT_*` settings.
+    /// listens and (unless `waitsForStore` is false) has found the store reachable and migrated; `environment`
+    /// adds `HABIT_*` settings.
     static func start(
-        store: TestStore? = nil, drainSeconds: Int = 10, environment extra: [String: String] = [:]
+        store: TestStore? = nil, drainSeconds: Int = 10, environment extra: [String: String] = [:],
+        waitsForStore: Bool = true
     ) async throws -> ServerProcess {
         let store = if let store { store } else { try await TestStore.freshPostgres() }
         let directory = NSTemporaryDirectory() + "habit-e2e-\(UUID().uuidString)"
@@ -72,7 +75,7 @@ final class ServerProcess: Sendable {
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             if let port = Self.number(after: "port=", onLineContaining: "habit-server ready", in: text),
                 let adminPort = Self.number(after: "admin.port=", onLineContaining: "admin ready", in: text),
-                text.contains("store reachable and migrated")
+                !waitsForStore || text.contains("store reachable and migrated")
             {
                 return ServerProcess(
                     process: process, port: port, adminPort: adminPort, logPath: logPath, dataDirectory: directory)
@@ -169,10 +172,11 @@ struct ServerProcessError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// Mints tokens with the server's secret.
-func tokenOptions(_ user: String, lifetime: Duration = .seconds(600), now: Date = Date()) async throws -> CallOptions {
-    let authority = await TokenAuthority(
-        secret: try JWTSecret(bytes: Array(ServerProcess.secret.utf8), source: .environment))
+/// Mints tokens with the server's secret (or, to forge one, another `secret`).
+func tokenOptions(
+    _ user: String, lifetime: Duration = .seconds(600), now: Date = Date(), secret: String = ServerProcess.secret
+) async throws -> CallOptions {
+    let authority = await TokenAuthority(secret: try JWTSecret(bytes: Array(secret.utf8), source: .environment))
     let token = try await authority.mint(user: user, lifetime: lifetime, now: now)
     return CallOptions(metadata: ["authorization": .text("Bearer \(token)")])
 }
@@ -184,5 +188,27 @@ func errorOf(_ body: () async throws -> Void) async -> RPCError? {
         return nil
     } catch {
         return error as? RPCError
+    }
+}
+
+/// Polls `condition` every 100 ms until it holds, for at most 60 s (a liveness bound, not a timing assertion).
+func eventually(_ condition: () async -> Bool) async -> Bool {
+    for _ in 0..<600 {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return false
+}
+
+extension CreateHabitRequest {
+    /// An every-day habit named `name`.
+    static func daily(_ name: String, difficulty: Difficulty = .easy) -> CreateHabitRequest {
+        var request = CreateHabitRequest()
+        request.name = name
+        request.difficulty = difficulty
+        var schedule = Schedule()
+        schedule.kind = .everyDay(Schedule.EveryDay())
+        request.schedule = schedule
+        return request
     }
 }

@@ -105,6 +105,40 @@ struct StoreLifecycleTests {
         await server.stop()
         await cluster.remove()
     }
+    @Test("calls before the store's migrations are applied are refused UNAVAILABLE and not processed, then served")
+    func callsWaitForMigrations() async throws {
+        let location = try await ScratchPostgres.createDatabase()
+        let alice = try await tokenOptions("alice")
+        // Another migrator holds the lock, so the server listens but cannot apply its migrations yet.
+        let server = try await ScratchPostgres.whileHoldingMigrationLock(location) {
+            let server = try await ServerProcess.start(store: .postgres(location), waitsForStore: false)
+            let client = try server.client()
+            do {
+                let refused = try #require(
+                    await errorOf { _ = try await HabitServiceClient(transport: client).createHabit(.daily("Early"), options: alice) })
+                #expect(refused.code == .unavailable)
+                #expect(refused.isNotProcessed)
+                #expect(refused.message.contains("migrations are not applied yet"))
+                #expect(try await HealthServiceClient(transport: client).check(HealthCheckRequest()).status == .notServing)
+                #expect(try await server.admin("/ready").status == 503)
+            } catch {
+                Issue.record("while migrations wait: \(error)\n\(server.log)")
+            }
+            await client.close()
+            return server
+        }
+        let client = try server.client()
+        do {
+            #expect(try await server.waitForReady(true) == (200, "ready\n"))
+            let habits = HabitServiceClient(transport: client)
+            _ = try await habits.createHabit(.daily("Later"), options: alice)
+            #expect(try await habits.listHabits(ListHabitsRequest(), options: alice).habits.map(\.name) == ["Later"])
+        } catch {
+            Issue.record("after migrations: \(error)\n\(server.log)")
+        }
+        await client.close()
+        await server.stop()
+    }
 }
 
 extension ServerProcess {

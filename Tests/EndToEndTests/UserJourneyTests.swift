@@ -91,9 +91,25 @@ struct UserJourneyTests {
             #expect(
                 await errorOf { _ = try await characters.getCharacter(GetCharacterRequest(), options: expired) }?.code
                     == .unauthenticated)
+            let forged = try await tokenOptions("alice", secret: "another-secret-0123456789abcdefghijkl")
+            #expect(
+                await errorOf { _ = try await characters.getCharacter(GetCharacterRequest(), options: forged) }?.code
+                    == .unauthenticated)
             let bob = try await tokenOptions("bob")
+            let aliceBefore = try await characters.getCharacter(GetCharacterRequest(), options: alice).character
             #expect(await errorOf { _ = try await completions.getStreak(streakRequest, options: bob) }?.code == .notFound)
             #expect(await errorOf { _ = try await characters.redeemReward(redeem, options: bob) }?.code == .notFound)
+            var getHabit = GetHabitRequest()
+            getHabit.habitId = habitID
+            #expect(await errorOf { _ = try await habits.getHabit(getHabit, options: bob) }?.code == .notFound)
+            var bobCompletes = complete
+            bobCompletes.idempotencyKey = "bob-1"
+            #expect(await errorOf { _ = try await completions.completeHabit(bobCompletes, options: bob) }?.code == .notFound)
+            // None of it touched alice: her streak, XP and coins are what they were.
+            #expect(try await completions.getStreak(streakRequest, options: alice).streak?.current == 1)
+            let aliceAfter = try await characters.getCharacter(GetCharacterRequest(), options: alice).character
+            #expect(aliceAfter?.stats == aliceBefore?.stats)
+            #expect(aliceAfter?.lifetimeXp == aliceBefore?.lifetimeXp)
             await client.close()
         } catch {
             await client.close()

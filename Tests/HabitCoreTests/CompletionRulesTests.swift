@@ -8,9 +8,12 @@ import Testing
         // Pitfall 2.
         let harness = try await Harness()
         let habit = try await harness.newHabit()
-        let first = try await harness.completions.complete(harness.user, habit, idempotencyKey: "A")
-        let retry = try await harness.completions.complete(harness.user, habit, idempotencyKey: "A")
+        let (first, isFirstReplayed) = try await harness.completions.completeNotingReplay(
+            harness.user, habit, idempotencyKey: "A")
+        let (retry, isRetryReplayed) = try await harness.completions.completeNotingReplay(
+            harness.user, habit, idempotencyKey: "A")
         #expect(retry == first)
+        #expect(!isFirstReplayed && isRetryReplayed)
         #expect(first.award == Award(xp: 10, centiCoins: 100))
         #expect(first.streak == StreakSummary(current: 1, best: 1))
         await expectError(.alreadyExists) {

@@ -83,20 +83,20 @@ final class RawSession: Sendable {
     var bytes: [UInt8] { received.state.withLock { $0.bytes } }
     var isClosed: Bool { received.state.withLock { $0.isClosed } }
 
-    /// Waits (up to 10 s) until the frames received satisfy `condition`, and returns them.
+    /// Waits (up to 60 s: a liveness bound for a loaded machine) until the frames received satisfy `condition`, and returns them.
     func waitForFrames(_ condition: ([Frame]) -> Bool) async throws -> [Frame] {
-        for _ in 0..<1000 {
+        for _ in 0..<6000 {
             let decoded = try frames(in: bytes)
             if condition(decoded) { return decoded }
             try await Task.sleep(for: .milliseconds(10))
         }
-        Issue.record("expected frames did not arrive within 10 s: \(try frames(in: bytes))")
+        Issue.record("expected frames did not arrive within 60 s: \(try frames(in: bytes))")
         return try frames(in: bytes)
     }
 
-    /// Waits (up to 10 s) until the server closes the connection; returns every byte it sent.
+    /// Waits (up to 60 s: a liveness bound for a loaded machine) until the server closes the connection; returns every byte it sent.
     func waitForClose() async throws -> [UInt8] {
-        for _ in 0..<1000 where !isClosed { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<6000 where !isClosed { try await Task.sleep(for: .milliseconds(10)) }
         #expect(isClosed, "the server did not close the connection")
         return bytes
     }

@@ -55,6 +55,15 @@ public struct CompletionService: Sendable {
     public func complete(
         _ user: UserID, _ habit: HabitID, day: LocalDay? = nil, note: String = "", idempotencyKey: String? = nil
     ) async throws(HabitError) -> CompletionOutcome {
+        try await completeNotingReplay(user, habit, day: day, note: note, idempotencyKey: idempotencyKey).outcome
+    }
+
+    /// ``complete(_:_:day:note:idempotencyKey:)``, also saying whether the outcome was replayed from the
+    /// idempotency record, as decided under the user's lock: clocks and call start times cannot tell, since a
+    /// retry may start before the original commits, or on an instance whose clock is behind.
+    public func completeNotingReplay(
+        _ user: UserID, _ habit: HabitID, day: LocalDay? = nil, note: String = "", idempotencyKey: String? = nil
+    ) async throws(HabitError) -> (outcome: CompletionOutcome, isReplayed: Bool) {
         try await record(.completed, user, habit, day: day, note: note, idempotencyKey: idempotencyKey)
     }
 
@@ -62,13 +71,13 @@ public struct CompletionService: Sendable {
     public func skip(
         _ user: UserID, _ habit: HabitID, day: LocalDay? = nil, note: String = "", idempotencyKey: String? = nil
     ) async throws(HabitError) -> CompletionOutcome {
-        try await record(.skipped, user, habit, day: day, note: note, idempotencyKey: idempotencyKey)
+        try await record(.skipped, user, habit, day: day, note: note, idempotencyKey: idempotencyKey).outcome
     }
 
     private func record(
         _ kind: DayEntry.Kind, _ user: UserID, _ habitID: HabitID, day requestedDay: LocalDay?, note: String,
         idempotencyKey: String?
-    ) async throws(HabitError) -> CompletionOutcome {
+    ) async throws(HabitError) -> (outcome: CompletionOutcome, isReplayed: Bool) {
         let key = try Validation.idempotencyKey(idempotencyKey)
         let note = try Validation.text(note, field: "note", allowEmpty: true, allowsNewlines: true, maxLength: 500)
         let fingerprint = "\(kind.rawValue) \(habitID) \(requestedDay?.description ?? "today")"
@@ -78,7 +87,7 @@ public struct CompletionService: Sendable {
                 guard stored.requestFingerprint == fingerprint, case .completion(let outcome) = stored.outcome else {
                     throw HabitError(.invalidArgument, "idempotency key was already used for a different request")
                 }
-                return outcome
+                return (outcome, true)
             }
             let habit = try await session.writableHabit(habitID)
             let day = requestedDay ?? session.today
@@ -117,7 +126,7 @@ public struct CompletionService: Sendable {
                         key: key, requestFingerprint: fingerprint, outcome: .completion(outcome),
                         recordedAt: session.now))
             }
-            return outcome
+            return (outcome, false)
         }
     }
 

@@ -14,6 +14,8 @@ public struct RolloverService: Sendable {
         public var rolledOver: [RolloverReport]
         /// Users that failed (they stay due and are retried on the next pass).
         public var failures: [(user: UserID, error: HabitError)]
+        /// How many users the store listed as due (some may have been closed by another call meanwhile).
+        public var dueCount: Int
     }
 
     /// Closes the user's ended days now; nil if none had ended (or another call closed them first).
@@ -22,7 +24,8 @@ public struct RolloverService: Sendable {
     }
 
     /// Rolls over up to `limit` users whose day has ended (per `HabitStore.usersDueForRollover`), one
-    /// transaction each; one user's failure does not stop the others.
+    /// transaction each; one user's failure does not stop the others. Cancellation stops the pass between two
+    /// users (the rest stay due), so a shutting-down worker never starts another transaction.
     public func rollOverDueUsers(limit: Int) async throws(HabitError) -> PassSummary {
         let due: [UserID]
         do {
@@ -32,8 +35,8 @@ public struct RolloverService: Sendable {
         } catch {
             throw HabitError(.unavailable, "store failed: \(error)")
         }
-        var summary = PassSummary(rolledOver: [], failures: [])
-        for user in due {
+        var summary = PassSummary(rolledOver: [], failures: [], dueCount: due.count)
+        for user in due where !Task.isCancelled {
             do {
                 if let report = try await rollOver(user) { summary.rolledOver.append(report) }
             } catch {
