@@ -38,6 +38,10 @@ struct MeteredStore: SchemaVersionedStore {
         try await counting { try await store.usersDueForRollover(at: instant, limit: limit) }
     }
 
+    func committedUser(_ user: UserID) async throws -> UserRecord? {
+        try await counting { try await store.committedUser(user) }
+    }
+
     func pendingMigrations() async throws -> [Int64] {
         try await counting { try await store.pendingMigrations() }
     }

@@ -46,6 +46,10 @@ final class ObservedStore: HabitStore {
         return result
     }
 
+    func committedUser(_ user: UserID) async throws -> UserRecord? {
+        try await base.committedUser(user)
+    }
+
     /// Applies `change` and notes whether the caller runs on an event loop thread.
     private func record(_ change: (inout Counts) -> Void) -> Counts {
         let isOnEventLoop = MultiThreadedEventLoopGroup.currentEventLoop != nil
