@@ -39,15 +39,21 @@ public struct ProtoReader {
     /// How deeply messages may nest before decoding gives up.
     public static let recursionLimit = 100
 
-    @usableFromInline let base: UnsafeRawPointer?
+    /// The input's first byte; for empty input (no base address) a placeholder that is never read,
+    /// because every read is preceded by a check against `end`, which is 0 then.
+    @usableFromInline let base: UnsafeRawPointer
     @usableFromInline var position: Int
     @usableFromInline var end: Int
     @usableFromInline var remainingDepth: Int
 
+    /// Stands in for the base address of empty input, so `base` needs no optional unwrapping. Never read
+    /// or written (reads stop at `end` = 0), hence safe to share across threads.
+    @usableFromInline nonisolated(unsafe) static let emptyInputBase = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+
     /// A reader over all of `bytes`.
     @inlinable
     public init(bytes: UnsafeRawBufferPointer) {
-        base = bytes.baseAddress
+        base = bytes.baseAddress ?? UnsafeRawPointer(Self.emptyInputBase)
         position = 0
         end = bytes.count
         remainingDepth = Self.recursionLimit
@@ -59,8 +65,8 @@ public struct ProtoReader {
 
     @inlinable
     func byte(at offset: Int) -> UInt8 {
-        // Callers check `offset < end` first; `base` is non-nil whenever `end > 0`.
-        base.unsafelyUnwrapped.load(fromByteOffset: offset, as: UInt8.self)
+        // Callers check `offset < end` first.
+        base.load(fromByteOffset: offset, as: UInt8.self)
     }
 
     // MARK: Tags and varints
@@ -139,7 +145,7 @@ public struct ProtoReader {
     @inlinable
     mutating func readFixed32Raw() throws(ProtoDecodingError) -> UInt32 {
         guard end - position >= 4 else { throw Self.truncated(position) }
-        let value = base.unsafelyUnwrapped.loadUnaligned(fromByteOffset: position, as: UInt32.self)
+        let value = base.loadUnaligned(fromByteOffset: position, as: UInt32.self)
         position += 4
         return UInt32(littleEndian: value)
     }
@@ -147,7 +153,7 @@ public struct ProtoReader {
     @inlinable
     mutating func readFixed64Raw() throws(ProtoDecodingError) -> UInt64 {
         guard end - position >= 8 else { throw Self.truncated(position) }
-        let value = base.unsafelyUnwrapped.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+        let value = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
         position += 8
         return UInt64(littleEndian: value)
     }
@@ -173,7 +179,7 @@ public struct ProtoReader {
     public mutating func readString(_ tag: ProtoTag) throws(ProtoDecodingError) -> String {
         let length = try readLength(tag)
         guard length > 0 else { return "" }
-        let start = (base.unsafelyUnwrapped + position).assumingMemoryBound(to: UInt8.self)
+        let start = (base + position).assumingMemoryBound(to: UInt8.self)
         let bytes = UnsafeBufferPointer(start: start, count: length)
         // `String(validating:)` is an unspecialized generic here; checking first and then using the
         // specialized `String(decoding:)` (which then has nothing to repair) is several times faster.
@@ -189,7 +195,7 @@ public struct ProtoReader {
     public mutating func readBytes(_ tag: ProtoTag) throws(ProtoDecodingError) -> [UInt8] {
         let length = try readLength(tag)
         guard length > 0 else { return [] }
-        let bytes = [UInt8](UnsafeRawBufferPointer(start: base.unsafelyUnwrapped + position, count: length))
+        let bytes = [UInt8](UnsafeRawBufferPointer(start: base + position, count: length))
         position += length
         return bytes
     }
@@ -266,7 +272,7 @@ public struct ProtoReader {
         into unknownFields: inout ProtoUnknownFields
     ) throws(ProtoDecodingError) {
         try skipField(tag)
-        let bytes = UnsafeRawBufferPointer(start: base.unsafelyUnwrapped + tag.start, count: position - tag.start)
+        let bytes = UnsafeRawBufferPointer(start: base + tag.start, count: position - tag.start)
         unknownFields.append(bytes)
     }
 }
