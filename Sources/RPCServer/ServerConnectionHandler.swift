@@ -229,23 +229,21 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let eventLoop = context.eventLoop
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let token = call.token
-        var runtime = CallRuntime()
-        var deadline: ContinuousClock.Instant?
-        if call.head.timeoutMicroseconds > 0 {
-            let timeout = Int64(clamping: call.head.timeoutMicroseconds)
-            deadline = ContinuousClock.now.advanced(by: .microseconds(timeout))
-            runtime.deadline = eventLoop.scheduleTask(in: .microseconds(timeout)) {
-                loopBound.value.execute(loopBound.value.machine.deadlineExceeded(token))
-            }
-        }
+        let timeout = call.head.timeoutMicroseconds > 0 ? TimeAmount.microseconds(Int64(clamping: call.head.timeoutMicroseconds)) : nil
+        let received = NIODeadline.now()
         let callContext = ServerCallContext(descriptor: call.method.descriptor, metadata: call.head.metadata,
-                                            deadline: deadline, peer: peer, callID: token.callID)
+                                            deadline: timeout.map { ContinuousClock.now.advanced(by: .nanoseconds($0.nanoseconds)) },
+                                            peer: peer, callID: token.callID)
         let chain = interceptors
         let logger = logger
+        // Registered before the task starts: with `.eventLoop` placement a handler that does not
+        // suspend finishes inside `startTask`, and `finish` must find (and remove) its runtime.
+        calls[token] = CallRuntime()
+        let task: Task<Void, Never>
         switch call.method.handler {
         case .unary(let handler):
             let request = call.message ?? ByteBuffer()
-            runtime.task = startTask {
+            task = startTask {
                 let completion = await HandlerOutcome.completion(of: callContext, logger: logger) {
                     .message(try await chain.run(callContext) { try await handler(request, $0) })
                 }
@@ -255,7 +253,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
             if let message = call.message { continuation.yield(message) }
             if call.isEndStream { continuation.finish() }
-            runtime.inbound = continuation
+            calls[token]?.inbound = continuation
             let requests = RPCAsyncSequence(wrapping: ConsumptionReportingSequence(base: stream) { size in
                 eventLoop.execute { loopBound.value.execute(loopBound.value.machine.messageConsumed(token, size: size)) }
             })
@@ -264,7 +262,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                     eventLoop.execute { loopBound.value.writeMessage(token, message, continuation) }
                 }
             }
-            runtime.task = startTask {
+            task = startTask {
                 let completion = await HandlerOutcome.completion(of: callContext, logger: logger) {
                     try await chain.run(callContext) { try await handler(requests, writer, $0) }
                     return .noMessage
@@ -272,13 +270,25 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 eventLoop.runOnLoop { loopBound.value.finish(token, completion) }
             }
         }
-        calls[token] = runtime
+        // A call that already finished needs neither its task handle nor a deadline timer.
+        guard calls[token] != nil else { return }
+        calls[token]?.task = task
+        if let timeout {
+            calls[token]?.deadline = eventLoop.scheduleTask(deadline: received + timeout) {
+                loopBound.value.execute(loopBound.value.machine.deadlineExceeded(token))
+            }
+        }
     }
 
-    /// Starts a handler task where ``RPCServer/Configuration/handlerPlacement`` says.
+    /// Starts a handler task where ``RPCServer/Configuration/handlerPlacement`` says. On the event loop
+    /// the task starts at once, on this thread, and runs until its first suspension: a handler that
+    /// completes without suspending costs no job on the loop's queue.
     private func startTask(_ operation: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
-        if let handlerExecutor { return Task(executorPreference: handlerExecutor, operation: operation) }
-        return Task(operation: operation)
+        guard let handlerExecutor else { return Task(operation: operation) }
+        if #available(macOS 26.0, *) {
+            return Task.immediate(executorPreference: handlerExecutor, operation: operation)
+        }
+        return Task(executorPreference: handlerExecutor, operation: operation)
     }
 
     private func finish(_ token: ServerConnectionStateMachine.CallToken, _ completion: ServerConnectionStateMachine.Completion) {

@@ -22,8 +22,8 @@ public final class EventLoopTaskExecutor: TaskExecutor {
 
 extension EventLoop {
     /// Runs `body` at once when the caller is already on this loop (a task placed there with
-    /// ``EventLoopTaskExecutor``), else queues it with `execute`. Not for use inside a channel
-    /// handler's own callbacks, where running at once would re-enter the handler.
+    /// ``EventLoopTaskExecutor``), else queues it with `execute`. A task started at once from a channel
+    /// handler's own callback (`Task.immediate`) re-enters that handler here, so it must be ready for it.
     public func runOnLoop(_ body: @escaping @Sendable () -> Void) {
         if inEventLoop { body() } else { execute(body) }
     }
