@@ -108,6 +108,30 @@ public final class ClientConnection: RPCClientTransport, Sendable {
         }
     }
 
+    /// Starts a unary call without a task and calls `completion` with its outcome on the connection's
+    /// event loop (``taskExecutor``'s `eventLoop`). A caller on that loop pays no continuation, task or
+    /// thread hop per call: the shape of a pipelining load generator. Cancel is not offered; use
+    /// `options.timeout` to bound the call.
+    public func unary(
+        _ method: MethodDescriptor, request: ByteBuffer, options: CallOptions,
+        completion: @escaping @Sendable (Result<ByteBuffer, RPCError>) -> Void
+    ) {
+        let (handler, eventLoop) = (handler, channel.eventLoop)
+        do {
+            try options.metadata.validateForWire()
+        } catch {
+            eventLoop.runOnLoop { completion(.failure(error)) }
+            return
+        }
+        let token = nextToken.add(1, ordering: .relaxed).newValue
+        let head = RequestHead(methodID: method.id, metadata: options.metadata)
+        let timeout = options.timeout.map(Self.timeAmount)
+        eventLoop.runOnLoop {
+            handler.value.start(token: token, head: head, message: request, endStream: true, timeout: timeout,
+                                waiter: .callback(completion))
+        }
+    }
+
     public func streaming<Result: Sendable>(
         _ method: MethodDescriptor,
         options: CallOptions,

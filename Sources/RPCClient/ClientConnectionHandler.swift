@@ -10,6 +10,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Who waits for a call's outcome.
     enum Waiter {
         case unary(CheckedContinuation<ByteBuffer, any Error>)
+        /// A unary call started from the loop, answered there (``ClientConnection/unary(_:request:options:completion:)``).
+        case callback(@Sendable (Result<ByteBuffer, RPCError>) -> Void)
         case streaming(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
     }
 
@@ -32,7 +34,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private var blockedWriters: [UInt32: [(ByteBuffer, CheckedContinuation<Void, any Error>)]] = [:]
     private var pendingStarts: [PendingStart] = []
     private var isReading = false
-    private var needsFlush = false
+    /// Frames encoded since the last flush, written as one buffer.
+    private var pendingOutput = ByteBuffer()
     private var isFlushScheduled = false
 
     init(settings: ConnectionSettings, status: ConnectionStatus, readyPromise: EventLoopPromise<Void>) {
@@ -143,9 +146,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Ends a call locally (deadline, cancellation) and tells the server with CANCEL.
     private func giveUp(callID: UInt32, _ error: RPCError) {
         guard let waiter = waiters.removeValue(forKey: callID) else { return }
-        Self.resume(waiter, with: .failure(error))
         cleanUp(callID, error: error)
         execute(machine.abandon(callID))
+        Self.resume(waiter, with: .failure(error))
     }
 
     /// Sends one streaming message (or the half-close when `message` is nil) once credit allows.
@@ -191,8 +194,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             deadlines.removeValue(forKey: callID)?.cancel()
             status.callClosed()
             if let waiter = waiters.removeValue(forKey: callID) {
-                Self.resume(waiter, with: result)
+                // Clean up first: a waiter answered on the loop may start its next call right here.
                 cleanUp(callID, error: RPCError(code: .cancelled, message: "the call has ended"))
+                Self.resume(waiter, with: result)
             }
             startPending()
         case .failAndCancel(let callID, let error):
@@ -234,13 +238,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private func fail(_ callIDs: [UInt32], with error: RPCError) {
         for callID in callIDs {
-            deadlines.removeValue(forKey: callID)?.cancel()
-            if let waiter = waiters.removeValue(forKey: callID) { Self.resume(waiter, with: .failure(error)) }
+            let waiter = waiters.removeValue(forKey: callID)
             cleanUp(callID, error: error)
+            if let waiter { Self.resume(waiter, with: .failure(error)) }
         }
         for callID in Array(waiters.keys) {
-            if let waiter = waiters.removeValue(forKey: callID) { Self.resume(waiter, with: .failure(error)) }
+            let waiter = waiters.removeValue(forKey: callID)
             cleanUp(callID, error: error)
+            if let waiter { Self.resume(waiter, with: .failure(error)) }
         }
     }
 
@@ -260,6 +265,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             }
         case (.unary(let continuation), .failure(let error)):
             continuation.resume(throwing: error)
+        case (.callback(let completion), .success(let message)):
+            if let message {
+                completion(.success(message))
+            } else {
+                completion(.failure(RPCError(code: .internalError, message: "unary RESPONSE without a message")))
+            }
+        case (.callback(let completion), .failure(let error)):
+            completion(.failure(error))
         case (.streaming(let continuation), .success(let message)):
             if let message { continuation.yield(message) }
             continuation.finish()
@@ -268,12 +281,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Queues a frame for the next flush: at the end of the read batch, or of this event-loop tick.
     private func write(_ frame: Frame) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        frame.encode(into: &buffer)
-        context.write(wrapOutboundOut(buffer), promise: nil)
-        needsFlush = true
+        guard context != nil else { return }
+        frame.encode(into: &pendingOutput)
         if !isReading { scheduleFlush() }
     }
 
@@ -288,8 +299,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     private func flushIfNeeded() {
-        guard needsFlush, let context else { return }
-        needsFlush = false
-        context.flush()
+        guard pendingOutput.readableBytes > 0, let context else { return }
+        let output = pendingOutput
+        pendingOutput = context.channel.allocator.buffer(capacity: min(output.capacity, 64 * 1024))
+        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
     }
 }

@@ -96,14 +96,67 @@ import Testing
         }
     }
 
-    @Test func deadlineExceededStopsTheHandler() async throws {
-        try await withEchoServer { address, service, _ in
+    @Test(arguments: [RPCServer.HandlerPlacement.globalExecutor, .eventLoop])
+    func deadlineExceededStopsTheHandler(placement: RPCServer.HandlerPlacement) async throws {
+        try await withEchoServer(configure: { $0.handlerPlacement = placement }) { address, service, _ in
             let connection = try await ClientConnection.connect(to: address)
             let error = await #expect(throws: RPCError.self) {
                 _ = try await connection.unary(EchoService.slow, request: payload(60_000), options: CallOptions(timeout: .milliseconds(100)))
             }
             #expect(error?.code == .deadlineExceeded)
             try await eventually { service.cancellations == 1 }
+            // Handlers that finish without suspending (on the event loop: inside the read, before any
+            // deadline timer is armed) answer with their result.
+            for index in 0..<50 as Range<UInt32> {
+                let response = try await connection.unary(EchoService.unary, request: payload(index), options: CallOptions(timeout: .seconds(30)))
+                #expect(value(response) == index)
+            }
+            #expect(service.cancellations == 1)
+            await connection.close()
+        }
+    }
+
+    @Test(arguments: [RPCServer.HandlerPlacement.globalExecutor, .eventLoop])
+    func callbackCallsFromTheEventLoopChainAndEachGetTheirOwnAnswer(placement: RPCServer.HandlerPlacement) async throws {
+        try await withEchoServer(configure: { $0.handlerPlacement = placement }) { address, _, _ in
+            let connection = try await ClientConnection.connect(to: address)
+            let eventLoop = connection.taskExecutor.eventLoop
+            // 100 chains of 5 calls: each answer, delivered on the loop, starts the chain's next call
+            // from inside the connection's read, as a pipelining load generator does.
+            let done = eventLoop.makePromise(of: [UInt32: [UInt32]].self)
+            let answers = NIOLoopBoundBox.makeBoxSendingValue([UInt32: [UInt32]](), eventLoop: eventLoop)
+            let remaining = NIOLoopBoundBox.makeBoxSendingValue(100, eventLoop: eventLoop)
+            @Sendable func call(chain: UInt32, step: UInt32) {
+                let sent = chain * 10 + step
+                connection.unary(EchoService.unary, request: payload(sent), options: CallOptions()) { result in
+                    #expect(eventLoop.inEventLoop)
+                    answers.value[chain, default: []].append((try? result.get()).flatMap(value) ?? .max)
+                    if step < 4 {
+                        call(chain: chain, step: step + 1)
+                    } else {
+                        remaining.value -= 1
+                        if remaining.value == 0 { done.succeed(answers.value) }
+                    }
+                }
+            }
+            eventLoop.execute { for chain in 0..<100 as Range<UInt32> { call(chain: chain, step: 0) } }
+            let received = try await done.futureResult.get()
+            #expect(received.count == 100)
+            for (chain, values) in received { #expect(values == (0..<5).map { chain * 10 + $0 }) }
+
+            // Errors arrive the same way: a bad metadata key at once, a deadline from the timer.
+            let badKey = try await withCheckedThrowingContinuation { continuation in
+                connection.unary(EchoService.unary, request: payload(1), options: CallOptions(metadata: ["Bad Key": .text("x")])) {
+                    continuation.resume(returning: $0)
+                }
+            }
+            #expect(failureCode(badKey) == .invalidArgument)
+            let late = try await withCheckedThrowingContinuation { continuation in
+                connection.unary(EchoService.slow, request: payload(60_000), options: CallOptions(timeout: .milliseconds(50))) {
+                    continuation.resume(returning: $0)
+                }
+            }
+            #expect(failureCode(late) == .deadlineExceeded)
             await connection.close()
         }
     }
@@ -214,4 +267,10 @@ func eventually(_ condition: () -> Bool) async throws {
         try await Task.sleep(for: .milliseconds(10))
     }
     Issue.record("condition not met within 10 s")
+}
+
+/// The status code of a failed call's outcome; nil when it succeeded.
+private func failureCode(_ result: Result<ByteBuffer, RPCError>) -> RPCError.Code? {
+    guard case .failure(let error) = result else { return nil }
+    return error.code
 }
