@@ -4,6 +4,8 @@
 #   cd Benchmarks && swift build -c release && ./run.sh [SECONDS] [CONFIGS] [KINDS] [METHODS]
 # KINDS defaults to "rpc raw": rpc is HabitRPC's RPCServer, grpc is grpc-swift-2 over HTTP/2 plaintext,
 # raw is the SwiftNIO length-prefixed echo (the ceiling; it echoes the no-op request whatever METHODS says).
+# rpc-loop serves like rpc but its client keeps the calls going from the connection's event loop with
+# ClientConnection's callback API, the shape of raw's client; rpc's client awaits each call in a task.
 # An "-inline" suffix runs RPCServer with handlers on the event loop (RPCServer.Configuration
 # .handlerPlacement = .eventLoop); "rpc-quota-local" and "rpc-quota-redis" add one quota check per
 # call, in process or on the Redis at QUOTA_REDIS_PORT. METHODS defaults to "noop"; "character" is
@@ -30,9 +32,11 @@ wait_for_port() {
 for kind in $kinds; do
     flags=""
     case "$kind" in *-inline) flags="--inline"; kind=${kind%-inline} ;; esac
+    client=$kind
     case "$kind" in
-        rpc-quota-local) kind=rpc; flags="$flags --quota-local" ;;
-        rpc-quota-redis) kind=rpc; flags="$flags --quota-redis ${QUOTA_REDIS_PORT:?set QUOTA_REDIS_PORT}" ;;
+        rpc-quota-local) kind=rpc; client=rpc; flags="$flags --quota-local" ;;
+        rpc-quota-redis) kind=rpc; client=rpc; flags="$flags --quota-redis ${QUOTA_REDIS_PORT:?set QUOTA_REDIS_PORT}" ;;
+        rpc-loop) kind=rpc ;;
     esac
     kind_methods=$methods
     if [ "$kind" = raw ]; then kind_methods=noop; fi
@@ -46,8 +50,8 @@ for kind in $kinds; do
         for config in $configs; do
             conns=${config%:*}; inflight=${config#*:}
             before=$(cpu_ticks "$server")
-            line=$(timeout $((seconds + 60)) "$bench" "$kind" "$port" "$conns" "$inflight" "$seconds" "$method") \
-                || line="RESULT failed kind=$kind method=$method conns=$conns inflight=$inflight total_incl_warmup=0"
+            line=$(timeout $((seconds + 60)) "$bench" "$client" "$port" "$conns" "$inflight" "$seconds" "$method") \
+                || line="RESULT failed kind=$client method=$method conns=$conns inflight=$inflight total_incl_warmup=0"
             after=$(cpu_ticks "$server")
             total=$(sed -E 's/.*total_incl_warmup=([0-9]+).*/\1/' <<<"$line")
             echo "$line server_cpu_us_per_call=$(python3 -c "print(round(($after-$before)/$ticks*1e6/max(1,$total),2))")"

@@ -79,3 +79,91 @@ func loadHabitRPC(
     for connection in connections { await connection.close() }
     return tally
 }
+
+/// Keeps `inflight` calls outstanding on one connection from its event loop with the callback API
+/// (``ClientConnection/unary(_:request:options:completion:)``): each answer starts the next call, as
+/// the raw echo's client does, so no task or continuation is paid per call.
+final class LoopCallDriver {
+    let connection: ClientConnection
+    let descriptor: MethodDescriptor
+    let request: ByteBuffer
+    let options: [CallOptions]
+    let warmupEnd: NIODeadline
+    let end: NIODeadline
+    let done: EventLoopPromise<LoadTally>
+    var tally = LoadTally()
+    var outstanding = 0
+
+    init(connection: ClientConnection, method: BenchMethod, options: [CallOptions], warmupEnd: NIODeadline, end: NIODeadline,
+         done: EventLoopPromise<LoadTally>) {
+        self.connection = connection
+        self.descriptor = method.descriptor
+        self.request = ByteBuffer(bytes: method.requestBytes)
+        self.options = options
+        self.warmupEnd = warmupEnd
+        self.end = end
+        self.done = done
+    }
+
+    /// Starts one caller per slot (a slot picks its call options); runs on the connection's event loop.
+    func start(slots: Range<Int>) {
+        for slot in slots { call(slot: slot) }
+    }
+
+    private func call(slot: Int) {
+        let started = NIODeadline.now()
+        let loopBound = NIOLoopBound(self, eventLoop: connection.taskExecutor.eventLoop)
+        outstanding += 1
+        connection.unary(descriptor, request: request, options: options[slot % options.count]) { result in
+            loopBound.value.answered(slot: slot, started: started, failed: (try? result.get()) == nil)
+        }
+    }
+
+    private func answered(slot: Int, started: NIODeadline, failed: Bool) {
+        outstanding -= 1
+        let now = NIODeadline.now()
+        if failed {
+            tally.errors += 1
+        } else {
+            tally.completed += 1
+            if started >= warmupEnd && now <= end { tally.latencies.append(now.uptimeNanoseconds - started.uptimeNanoseconds) }
+        }
+        if now < end {
+            call(slot: slot)
+        } else if outstanding == 0 {
+            done.succeed(tally)
+        }
+    }
+}
+
+/// Like ``loadHabitRPC`` but each connection's callers are ``LoopCallDriver`` slots on its event loop.
+func loadHabitRPCFromLoop(
+    port: Int, method: BenchMethod, conns: Int, inflight: Int, warmup: Duration, seconds: Duration
+) async throws -> LoadTally {
+    let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+    let warmupEnd = NIODeadline.now() + .nanoseconds(Int64(warmup.components.seconds) * 1_000_000_000)
+    let end = warmupEnd + .nanoseconds(Int64(seconds.components.seconds) * 1_000_000_000)
+    let options = (0..<min(inflight, benchUserCount)).map { slot in
+        CallOptions(metadata: method == .character ? [benchUserKey: .text(benchUserName(slot: slot))] : [:])
+    }
+    var connections: [ClientConnection] = []
+    var results: [EventLoopFuture<LoadTally>] = []
+    for index in 0..<conns {
+        let share = inflight / conns + (index < inflight % conns ? 1 : 0)
+        if share == 0 { continue }
+        let connection = try await ClientConnection.connect(to: address)
+        connections.append(connection)
+        let eventLoop = connection.taskExecutor.eventLoop
+        let done = eventLoop.makePromise(of: LoadTally.self)
+        let firstSlot = results.count * (inflight / conns + 1)
+        eventLoop.execute {
+            LoopCallDriver(connection: connection, method: method, options: options, warmupEnd: warmupEnd, end: end,
+                           done: done).start(slots: firstSlot..<firstSlot + share)
+        }
+        results.append(done.futureResult)
+    }
+    var tally = LoadTally()
+    for result in results { tally.merge(try await result.get()) }
+    for connection in connections { await connection.close() }
+    return tally
+}

@@ -6,8 +6,10 @@
 //                                   --inline places handlers on the event loop; --quota-* checks a quota per call
 //                                   (64 users, never exhausted) as habit-server does
 //   RPCBench serve-raw PORT         SwiftNIO echo of [u32 length][body] frames, flush per read batch
-//   RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS [noop|character]
-//                                   client; prints one RESULT line (raw always echoes the no-op request)
+//   RPCBench rpc|rpc-loop|raw PORT CONNS INFLIGHT SECONDS [noop|character]
+//                                   client; prints one RESULT line (raw always echoes the no-op request); rpc
+//                                   callers are tasks awaiting ClientConnection.unary, rpc-loop callers are
+//                                   callbacks on the connection's event loop, as raw's are
 //   RPCBench hold PORT SERVER_PID COUNT SECONDS
 //                                   opens COUNT idle HabitRPC connections, prints the server's RSS per connection,
 //                                   then calls over 100 of them for SECONDS
@@ -18,7 +20,7 @@ let mode = arguments.first ?? ""
 let port = arguments.count > 1 ? Int(arguments[1]) ?? 0 : 0
 let usage = """
     usage: RPCBench serve-rpc|serve-raw PORT [--inline] [--max-connections N] [--quota-redis REDIS_PORT | --quota-local]
-           RPCBench rpc|raw PORT CONNS INFLIGHT SECONDS [noop|character]
+           RPCBench rpc|rpc-loop|raw PORT CONNS INFLIGHT SECONDS [noop|character]
            RPCBench hold PORT SERVER_PID COUNT SECONDS
     """
 
@@ -39,6 +41,12 @@ case "rpc":
     try await run.measure("habitrpc") { run in
         try await loadHabitRPC(port: run.port, method: run.method, conns: run.conns, inflight: run.inflight,
                                warmup: run.warmup, seconds: run.window)
+    }
+case "rpc-loop":
+    guard let run = ClientRun(Array(arguments.dropFirst())) else { print(usage); break }
+    try await run.measure("habitrpc-loop") { run in
+        try await loadHabitRPCFromLoop(port: run.port, method: run.method, conns: run.conns, inflight: run.inflight,
+                                       warmup: run.warmup, seconds: run.window)
     }
 case "raw":
     guard let run = ClientRun(Array(arguments.dropFirst())) else { print(usage); break }
