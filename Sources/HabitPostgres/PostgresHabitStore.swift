@@ -2,6 +2,7 @@ public import Foundation
 public import HabitCore
 public import HabitStoreSQL
 public import Logging
+import NIOCore
 import PostgresNIO
 public import ServiceLifecycle
 
@@ -66,32 +67,26 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
     /// together migrate once; returns the versions this call applied.
     @discardableResult
     public func migrate() async throws -> [Int64] {
-        try await withDeadline(configuration.migrationTimeout) {
-            try await client.withConnection { connection in
-                let executor = PostgresExecutor(connection: connection, logger: logger)
-                // Waiting for another server's migrator (the advisory lock) may take the whole migration
-                // timeout, longer than the statement timeout every other statement keeps.
-                _ = try await executor.query(
-                    "SET statement_timeout = '\(Self.milliseconds(configuration.migrationTimeout))ms'", [])
-                do {
-                    let applied = try await SchemaMigrator.migrate(on: executor, dialect: .postgres)
-                    _ = try await executor.query("RESET statement_timeout", [])
-                    return applied
-                } catch {
-                    _ = try? await executor.query("RESET statement_timeout", [])
-                    throw error
-                }
+        try await withExecutor(configuration.migrationTimeout) { executor in
+            // Waiting for another server's migrator (the advisory lock) may take the whole migration
+            // timeout, longer than the statement timeout every other statement keeps.
+            _ = try await executor.query(
+                "SET statement_timeout = '\(Self.milliseconds(configuration.migrationTimeout))ms'", [])
+            do {
+                let applied = try await SchemaMigrator.migrate(on: executor, dialect: .postgres)
+                _ = try await executor.query("RESET statement_timeout", [])
+                return applied
+            } catch {
+                _ = try? await executor.query("RESET statement_timeout", [])
+                throw error
             }
         }
     }
 
     /// Reads `schema_migrations` on a pooled connection within `callTimeout`: the readiness probe.
     public func pendingMigrations() async throws -> [Int64] {
-        try await withDeadline(configuration.callTimeout) {
-            try await client.withConnection { connection in
-                try await SchemaMigrator.pendingVersions(
-                    on: PostgresExecutor(connection: connection, logger: logger), dialect: .postgres)
-            }
+        try await withExecutor(configuration.callTimeout) { executor in
+            try await SchemaMigrator.pendingVersions(on: executor, dialect: .postgres)
         }
     }
 
@@ -100,26 +95,23 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
         _ user: UserID,
         _ body: (any UserTransaction) async throws -> T
     ) async throws -> T {
-        try await withDeadline(configuration.callTimeout) {
-            try await client.withConnection { connection in
-                let executor = PostgresExecutor(connection: connection, logger: logger)
-                _ = try await executor.query(SQLDialect.postgres.beginTransaction, [])
+        try await withExecutor(configuration.callTimeout) { executor in
+            _ = try await executor.query(SQLDialect.postgres.beginTransaction, [])
+            do {
+                let transaction = SQLUserTransaction(
+                    userID: user, executor: executor, dialect: .postgres,
+                    lockedUserRow: try await lockAccount(user, on: executor))
+                let result: T
                 do {
-                    let transaction = SQLUserTransaction(
-                        userID: user, executor: executor, dialect: .postgres,
-                        lockedUserRow: try await lockAccount(user, on: executor))
-                    let result: T
-                    do {
-                        result = try await body(transaction)
-                    } catch {
-                        throw BodyFailure(underlying: error)
-                    }
-                    _ = try await executor.query("COMMIT", [])
-                    return result
+                    result = try await body(transaction)
                 } catch {
-                    _ = try? await executor.query("ROLLBACK", [])
-                    throw error
+                    throw BodyFailure(underlying: error)
                 }
+                _ = try await executor.query("COMMIT", [])
+                return result
+            } catch {
+                _ = try? await executor.query("ROLLBACK", [])
+                throw error
             }
         }
     }
@@ -142,20 +134,29 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
 
     /// One prepared `SELECT` of the user's row, with no transaction and no lock.
     public func committedUser(_ user: UserID) async throws -> UserRecord? {
-        try await withDeadline(configuration.callTimeout) {
-            try await client.withConnection { connection in
-                try await StoreQueries.committedUser(on: PostgresExecutor(connection: connection, logger: logger), user)
-            }
+        try await withExecutor(configuration.callTimeout) { executor in
+            try await StoreQueries.committedUser(on: executor, user)
         }
     }
 
     /// Reads the rollover index (`users_next_rollover_at_idx`).
     public func usersDueForRollover(at instant: Date, limit: Int) async throws -> [UserID] {
-        try await withDeadline(configuration.callTimeout) {
+        try await withExecutor(configuration.callTimeout) { executor in
+            try await StoreQueries.usersDueForRollover(on: executor, at: instant, limit: limit)
+        }
+    }
+
+    /// Leases a connection within `timeout` and runs `body` on its executor, with the task's jobs on the
+    /// connection's event loop: every statement's reply then resumes the task on the thread that read it,
+    /// instead of waking a global-executor thread for each round trip.
+    private func withExecutor<T: Sendable>(
+        _ timeout: Duration, _ body: (PostgresExecutor) async throws -> T
+    ) async throws -> T {
+        try await withDeadline(timeout) {
             try await client.withConnection { connection in
-                try await StoreQueries.usersDueForRollover(
-                    on: PostgresExecutor(connection: connection, logger: logger), at: instant, limit: limit
-                )
+                try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
+                    try await body(PostgresExecutor(connection: connection, logger: logger))
+                }
             }
         }
     }
@@ -214,6 +215,20 @@ private struct Prepared<Statement: SQLStatement>: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// A `TaskExecutor` that runs jobs on one NIO event loop.
+private final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
 }
 
 /// An error thrown by a transaction body, carried past the store's error mapping untouched.
