@@ -3,7 +3,9 @@ public import HabitCore
 public import HabitStoreSQL
 public import Logging
 import NIOCore
+import RPCCore
 import PostgresNIO
+import Synchronization
 public import ServiceLifecycle
 
 /// `HabitStore` on PostgreSQL through one long-lived `PostgresClient`.
@@ -29,6 +31,11 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
         public var connectTimeout: Duration = .seconds(2)
         /// Pool size: the most connections this process opens.
         public var maximumConnections: Int = 20
+        /// How often an idle pooled connection runs a keep-alive query, or nil for none (the default): the pool
+        /// arms a keep-alive timer task every time a connection goes idle, after every call, which cost about a
+        /// quarter of GetCharacter's client CPU; a connection that broke while idle fails the next call that uses
+        /// it (`.unavailable`), and the pool replaces it.
+        public var keepAliveFrequency: Duration?
 
         /// Settings for `location` with the defaults.
         public init(location: StoreConfiguration.PostgresLocation) {
@@ -37,6 +44,8 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
     }
 
     private let client: PostgresClient
+    /// The client's event loops, which also run the store's calls and their deadlines.
+    private let eventLoopGroup: any EventLoopGroup = PostgresClient.defaultEventLoopGroup
     private let configuration: Configuration
     private let logger: Logger
 
@@ -49,11 +58,15 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
         )
         clientConfiguration.options.connectTimeout = configuration.connectTimeout
         clientConfiguration.options.maximumConnections = configuration.maximumConnections
+        clientConfiguration.options.keepAliveBehavior = configuration.keepAliveFrequency.map {
+            PostgresClient.Configuration.Options.KeepAliveBehavior(frequency: $0)
+        }
         clientConfiguration.options.additionalStartupParameters = [
             ("application_name", "habit-server"),
             ("statement_timeout", "\(Self.milliseconds(configuration.statementTimeout))ms"),
         ]
-        self.client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        self.client = PostgresClient(
+            configuration: clientConfiguration, eventLoopGroup: eventLoopGroup, backgroundLogger: logger)
         self.configuration = configuration
         self.logger = logger
     }
@@ -146,26 +159,25 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
         }
     }
 
-    /// Leases a connection within `timeout` and runs `body` on its executor, with the task's jobs on the
-    /// connection's event loop: every statement's reply then resumes the task on the thread that read it,
-    /// instead of waking a global-executor thread for each round trip.
+    /// Leases a connection and runs `body` on its executor, all within `timeout`, on the connection's event loop:
+    /// every statement's reply then resumes the call on the thread that read it, instead of waking a
+    /// global-executor thread for each round trip. Maps what the pool throws (lease failures, the deadline's
+    /// cancellation) to `HabitError`, while an error the caller's body threw passes through unchanged.
     private func withExecutor<T: Sendable>(
         _ timeout: Duration, _ body: (PostgresExecutor) async throws -> T
     ) async throws -> T {
-        try await withDeadline(timeout) {
-            try await client.withConnection { connection in
-                try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
-                    try await body(PostgresExecutor(connection: connection, logger: logger))
+        let eventLoop = eventLoopGroup.any()
+        do {
+            return try await CallDeadline.run(timeout, on: eventLoop) {
+                try await client.withConnection { connection in
+                    let executor = PostgresExecutor(connection: connection, logger: logger)
+                    // The pool may lease a connection of another loop: follow it there.
+                    guard connection.eventLoop !== eventLoop else { return try await body(executor) }
+                    return try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: connection.eventLoop)) {
+                        try await body(executor)
+                    }
                 }
             }
-        }
-    }
-
-    /// Applies the deadline and maps what the pool throws (lease failures, cancellation) to `HabitError`,
-    /// while an error the caller's body threw passes through unchanged.
-    private func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: () async throws -> T) async throws -> T {
-        do {
-            return try await StoreDeadline.run(timeout, operation)
         } catch let failure as BodyFailure {
             throw failure.underlying
         } catch {
@@ -209,7 +221,7 @@ private enum SaveUserAppendingLedgerEntry: SQLStatement {
 /// use (named after `Statement`) and afterwards only binds and executes it.
 private struct Prepared<Statement: SQLStatement>: PostgresPreparedStatement {
     static var sql: String { Statement.sql }
-    static var name: String { "habit.\(Statement.name)" }
+    static var name: String { PreparedNames.name(of: Statement.self) }
     typealias Row = PostgresRow
     let bindings: PostgresBindings
 
@@ -217,17 +229,18 @@ private struct Prepared<Statement: SQLStatement>: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
-/// A `TaskExecutor` that runs jobs on one NIO event loop.
-private final class EventLoopTaskExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
+/// The prepared-statement name of each statement type, derived once: postgres-nio asks for the name on every
+/// execution, and deriving it from the type's name costs a demangling each time.
+private enum PreparedNames {
+    private static let names = Mutex<[ObjectIdentifier: String]>([:])
 
-    init(_ eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    static func name(of statement: any SQLStatement.Type) -> String {
+        names.withLock { names in
+            if let name = names[ObjectIdentifier(statement)] { return name }
+            let name = "habit.\(statement.name)"
+            names[ObjectIdentifier(statement)] = name
+            return name
+        }
     }
 }
 
