@@ -23,10 +23,15 @@ enum RowDecoding {
     }
 
     static func habit(_ row: some SQLRow) throws -> Habit {
+        try habit(row, idColumn: "id")
+    }
+
+    /// The habit in `row`, its id read from `idColumn` (a join names it apart from the entry's `id`).
+    static func habit(_ row: some SQLRow, idColumn: String) throws -> Habit {
         let difficulty = try row.text("difficulty")
         guard let level = Difficulty(rawValue: difficulty) else { throw type(of: row).undecodable("difficulty") }
         return Habit(
-            id: HabitID(try row.uuid("id")), ordinal: try row.int64("ordinal"), name: try row.text("name"),
+            id: HabitID(try row.uuid(idColumn)), ordinal: try row.int64("ordinal"), name: try row.text("name"),
             notes: try row.text("notes"), difficulty: level,
             schedules: try schedules(try row.text("schedules")),
             createdDay: try row.day("created_day"), createdAt: try row.instant("created_at"),
