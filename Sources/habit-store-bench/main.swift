@@ -199,6 +199,8 @@ do {
     var configuration = PostgresHabitStore.Configuration(location: location)
     // A loaded 2-core machine must not turn a slow commit into a failed call; the latency figures show it.
     configuration.callTimeout = .seconds(30)
+    // One warm connection per caller, as a server sized for its usual concurrency would keep.
+    configuration.minimumConnections = callers
     let store = PostgresHabitStore(configuration: configuration, logger: Logger(label: "habit-store-bench"))
     let report = try await withThrowingTaskGroup(of: String?.self) { group in
         group.addTask {
