@@ -268,8 +268,9 @@ let package = Package(
         .target(
             name: "HabitPostgres",
             dependencies: [
-                "HabitCore", "HabitStoreSQL",
+                "HabitCore", "HabitStoreSQL", "RPCCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -343,8 +344,9 @@ let package = Package(
         .executableTarget(
             name: "habit-store-bench",
             dependencies: [
-                "HabitCore", "HabitPostgres", "HabitStoreSQL",
+                "HabitCore", "HabitPostgres", "HabitStoreSQL", "RPCCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

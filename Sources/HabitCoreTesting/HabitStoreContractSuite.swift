@@ -17,7 +17,8 @@ public struct HabitStoreContractSuite: Sendable {
             ledgerAppendOnlyAndOrdered, rolloverCompareAndSet, usersDueForRollover, perUserIsolation,
             rollbackOnError, transactionsOfOneUserSerialize, firstTransactionsOfANewUserSerialize,
             concurrentCompletionsSumExactly, pagination,
-            deleteHabitCascadesToEntriesOnly, committedUserReadsCommittedRowsOnly, saveUserAppendingLedger
+            deleteHabitCascadesToEntriesOnly, committedUserReadsCommittedRowsOnly, saveUserAppendingLedger,
+            habitWithEntries
 
         /// The check's name.
         public var description: String { rawValue }
@@ -57,6 +58,7 @@ public struct HabitStoreContractSuite: Sendable {
         case .deleteHabitCascadesToEntriesOnly: try await deleteHabitCascadesToEntriesOnly(store)
         case .committedUserReadsCommittedRowsOnly: try await committedUserReadsCommittedRowsOnly(store)
         case .saveUserAppendingLedger: try await saveUserAppendingLedger(store)
+        case .habitWithEntries: try await habitWithEntries(store)
         }
     }
 
@@ -558,6 +560,33 @@ public struct HabitStoreContractSuite: Sendable {
         }
         try expect(onlySaved.isEmpty, "no rows, nothing appended")
         try expect(try await load(store, user) == Fixture.userRecord(user), "the user row is saved without rows too")
+    }
+
+    private func habitWithEntries(_ store: any HabitStore) async throws {
+        let user = try await Fixture.savedUser(store)
+        let other = try await Fixture.savedUser(store)
+        let habit = Fixture.habit(ordinal: 1)
+        let bare = Fixture.habit(ordinal: 2)
+        let day = Fixture.day
+        let entries = [
+            Fixture.entry(habit, day.adding(days: 2), .completed, note: "late ✓"),
+            Fixture.entry(habit, day, .skipped),
+            Fixture.entry(habit, day.adding(days: -400), .completed, imported: true),
+        ]
+        try await store.withUserTransaction(user) { transaction in
+            try await transaction.insertHabit(habit)
+            try await transaction.insertHabit(bare)
+            for entry in entries { try await transaction.insertEntry(entry) }
+        }
+        let found = try await store.withUserTransaction(user) { try await $0.habitWithEntries(habit.id) }
+        try expect(found?.habit == habit, "the habit reads back equal")
+        try expect(found?.entries == [entries[2], entries[1], entries[0]], "its entries come oldest first")
+        let empty = try await store.withUserTransaction(user) { try await $0.habitWithEntries(bare.id) }
+        try expect(empty?.habit == bare && empty?.entries == [], "a habit without entries comes with none")
+        let missing = try await store.withUserTransaction(user) { try await $0.habitWithEntries(.random()) }
+        try expect(missing == nil, "an unknown habit is nil")
+        let foreign = try await store.withUserTransaction(other) { try await $0.habitWithEntries(habit.id) }
+        try expect(foreign == nil, "another user's habit is not found")
     }
 
     // MARK: - Helpers

@@ -1,5 +1,6 @@
 import Foundation
 import HabitCore
+import Synchronization
 
 /// Rows to domain values, and the JSON columns (schedule history, idempotency outcome) both ways.
 enum RowDecoding {
@@ -22,12 +23,17 @@ enum RowDecoding {
     }
 
     static func habit(_ row: some SQLRow) throws -> Habit {
+        try habit(row, idColumn: "id")
+    }
+
+    /// The habit in `row`, its id read from `idColumn` (a join names it apart from the entry's `id`).
+    static func habit(_ row: some SQLRow, idColumn: String) throws -> Habit {
         let difficulty = try row.text("difficulty")
         guard let level = Difficulty(rawValue: difficulty) else { throw type(of: row).undecodable("difficulty") }
         return Habit(
-            id: HabitID(try row.uuid("id")), ordinal: try row.int64("ordinal"), name: try row.text("name"),
+            id: HabitID(try row.uuid(idColumn)), ordinal: try row.int64("ordinal"), name: try row.text("name"),
             notes: try row.text("notes"), difficulty: level,
-            schedules: try decodeJSON(ScheduleHistory.self, try row.text("schedules"), column: "schedules"),
+            schedules: try schedules(try row.text("schedules")),
             createdDay: try row.day("created_day"), createdAt: try row.instant("created_at"),
             isArchived: try row.bool("is_archived")
         )
@@ -69,6 +75,21 @@ enum RowDecoding {
             id: RewardID(try row.uuid("id")), ordinal: try row.int64("ordinal"), name: try row.text("name"),
             priceCentiCoins: try row.int64("price_centi_coins"), createdAt: try row.instant("created_at")
         )
+    }
+
+    /// Schedule histories by their stored JSON: most habits never change schedule, so each completion would
+    /// otherwise decode the same few texts again. Bounded: emptied when full.
+    private static let decodedSchedules = Mutex<[String: ScheduleHistory]>([:])
+    private static let decodedSchedulesLimit = 4096
+
+    private static func schedules(_ text: String) throws -> ScheduleHistory {
+        if let known = decodedSchedules.withLock({ $0[text] }) { return known }
+        let decoded = try decodeJSON(ScheduleHistory.self, text, column: "schedules")
+        decodedSchedules.withLock { cache in
+            if cache.count >= decodedSchedulesLimit { cache.removeAll(keepingCapacity: true) }
+            cache[text] = decoded
+        }
+        return decoded
     }
 
     static func json(_ value: some Encodable) throws -> String {

@@ -96,6 +96,14 @@ public final class SQLUserTransaction<Executor: SQLExecutor>: UserTransaction {
         try await rows(StoreStatements.Habit.self, [user, self.id(id.rawValue)]).first.map(RowDecoding.habit)
     }
 
+    public func habitWithEntries(_ id: HabitID) async throws -> (habit: Habit, entries: [DayEntry])? {
+        let rows = try await rows(StoreStatements.HabitWithEntries.self, [user, self.id(id.rawValue)])
+        guard let first = rows.first else { return nil }
+        let habit = try RowDecoding.habit(first, idColumn: "habit_id")
+        guard try !first.isNull("id") else { return (habit, []) }
+        return (habit, try rows.map(RowDecoding.entry))
+    }
+
     public func habits(afterOrdinal: Int64?, limit: Int, includeArchived: Bool) async throws -> [Habit] {
         try await rows(
             StoreStatements.Habits.self,

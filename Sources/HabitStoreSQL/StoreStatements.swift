@@ -87,6 +87,18 @@ public enum StoreStatements {
         static let sql = "SELECT \(StoreColumns.habit()) FROM habits WHERE user_id = $1 AND id = $2"
     }
 
+    /// The habit joined to its day entries, oldest first: one row per entry, or one row with NULL entry
+    /// columns for a habit without any. The habit's id is read from `habit_id`, which the entries share, so
+    /// the entry's own `id` keeps its name.
+    enum HabitWithEntries: SQLStatement {
+        static let sql = """
+            SELECT h.id AS habit_id, h.ordinal, h.name, h.notes, h.difficulty, h.schedules, h.created_day,
+                h.created_at, h.is_archived, e.id, e.day, e.kind, e.note, e.is_imported, e.recorded_at
+            FROM habits h LEFT JOIN day_entries e ON e.user_id = h.user_id AND e.habit_id = h.id
+            WHERE h.user_id = $1 AND h.id = $2 ORDER BY e.day
+            """
+    }
+
     enum Habits: SQLStatement {
         static let sql = """
             SELECT \(StoreColumns.habit()) FROM habits WHERE user_id = $1 AND ordinal > $2 AND ($3 OR NOT is_archived)

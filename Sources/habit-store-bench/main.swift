@@ -5,11 +5,14 @@
 // Each caller is its own user. `complete` gives every user 100 daily habits, completes each of them today, then
 // moves that caller's clock a day on and starts again, so every call records a new completion (the first call
 // of each day also runs the user's rollover, as a real user's first call of a day does). `character` reads the character
-// (CharacterService.get) of a user with a few habits and completions. Calls run back to back for the warm-up,
+// (CharacterService.get) of a user with a few habits and completions. Each caller is a task on one of NIO's
+// event loops, as the RPC server runs its handlers. Calls run back to back for the warm-up,
 // then for the measured seconds; a call counts when it finishes inside the measured window. Prints one line:
 //   <mode> callers=8 seconds=20.0 calls=N tps=X p50_ms=Y p99_ms=Z errors=E all_calls=M setup_calls=S
 import Foundation
 import HabitCore
+import NIOPosix
+import RPCCore
 import HabitPostgres
 import HabitStoreSQL
 import Logging
@@ -149,7 +152,11 @@ func run<Caller: BenchCaller>(
     let measuredFrom = ContinuousClock.now + warmup
     let end = measuredFrom + measured
     let tallies = await withTaskGroup(of: CallerTally.self) { group in
-        for caller in prepared { group.addTask { await drive(caller, measuredFrom: measuredFrom, end: end) } }
+        // Each caller is a task on one of NIO's event loops, as the RPC server runs its handlers.
+        for caller in prepared {
+            let executor = EventLoopTaskExecutor(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+            group.addTask(executorPreference: executor) { await drive(caller, measuredFrom: measuredFrom, end: end) }
+        }
         var all: [CallerTally] = []
         for await tally in group { all.append(tally) }
         return all
@@ -192,6 +199,8 @@ do {
     var configuration = PostgresHabitStore.Configuration(location: location)
     // A loaded 2-core machine must not turn a slow commit into a failed call; the latency figures show it.
     configuration.callTimeout = .seconds(30)
+    // One warm connection per caller, as a server sized for its usual concurrency would keep.
+    configuration.minimumConnections = callers
     let store = PostgresHabitStore(configuration: configuration, logger: Logger(label: "habit-store-bench"))
     let report = try await withThrowingTaskGroup(of: String?.self) { group in
         group.addTask {

@@ -51,6 +51,11 @@ public protocol UserTransaction {
     /// The habit with this id if it belongs to the user.
     func habit(_ id: HabitID) async throws -> Habit?
 
+    /// The habit with this id if it belongs to the user, with all its day entries ascending by day: `habit(id)`
+    /// and `entries(habit: id, from: nil, through: nil)` as one step, so an adapter can read both in one
+    /// statement.
+    func habitWithEntries(_ id: HabitID) async throws -> (habit: Habit, entries: [DayEntry])?
+
     /// The user's habits with `ordinal > afterOrdinal` (all when nil), ascending by ordinal, at most `limit`;
     /// archived ones only if `includeArchived`.
     func habits(afterOrdinal: Int64?, limit: Int, includeArchived: Bool) async throws -> [Habit]
@@ -110,6 +115,12 @@ public protocol UserTransaction {
 }
 
 extension UserTransaction {
+    /// The two reads one after the other: right for any store whose statements cost no round trip.
+    public func habitWithEntries(_ id: HabitID) async throws -> (habit: Habit, entries: [DayEntry])? {
+        guard let habit = try await habit(id) else { return nil }
+        return (habit, try await entries(habit: id, from: nil, through: nil))
+    }
+
     /// The two steps one after the other: right for any store whose statements cost no round trip.
     public func saveUser(_ user: UserRecord, appendingLedger entries: [LedgerEntry]) async throws -> [LedgerEntry] {
         try await saveUser(user)

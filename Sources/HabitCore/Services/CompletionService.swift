@@ -89,10 +89,10 @@ public struct CompletionService: Sendable {
                 }
                 return (outcome, true)
             }
-            let habit = try await session.writableHabit(habitID)
+            let (habit, history) = try await session.writableHabitWithEntries(habitID)
+            var entries = history
             let day = requestedDay ?? session.today
             try session.checkWritable(day, of: habit)
-            var entries = try await session.transaction.entries(habit: habitID, from: nil, through: nil)
             if let existing = entries.first(where: { $0.day == day }) {
                 throw HabitError(.alreadyExists, "habit \(habitID) is already \(existing.kind.rawValue) on \(day)")
             }
@@ -187,7 +187,8 @@ public struct CompletionService: Sendable {
         }
         let cleaned = notes
         return try await environment.withSession(user) { session in
-            let habit = try await session.writableHabit(habitID)
+            let (habit, history) = try await session.writableHabitWithEntries(habitID)
+            var entries = history
             if let future = days.first(where: { $0.day > session.today }) {
                 throw HabitError(.invalidArgument, "\(future.day) is in the future (today is \(session.today))")
             }
@@ -195,7 +196,6 @@ public struct CompletionService: Sendable {
                 throw HabitError(
                     .invalidArgument, "\(ancient.day) is more than \(Self.maxImportAgeDays) days back")
             }
-            var entries = try await session.transaction.entries(habit: habitID, from: nil, through: nil)
             var taken = Set(entries.map(\.day))
             var imported = 0
             for (day, note) in zip(days, cleaned) where taken.insert(day.day).inserted {
@@ -215,8 +215,7 @@ public struct CompletionService: Sendable {
     /// Current and best streak as of today, derived from the whole log.
     public func streak(_ user: UserID, _ habitID: HabitID) async throws(HabitError) -> StreakSummary {
         try await environment.withSession(user) { session in
-            let habit = try await session.habit(habitID)
-            let entries = try await session.transaction.entries(habit: habitID, from: nil, through: nil)
+            let (habit, entries) = try await session.habitWithEntries(habitID)
             return StreakCalculator(habit).streaks(entries: entries, today: session.today)
         }
     }
@@ -225,8 +224,23 @@ public struct CompletionService: Sendable {
 extension UserSession {
     /// The habit, refusing archived ones (they take no new entries).
     func writableHabit(_ id: HabitID) async throws -> Habit {
-        let habit = try await habit(id)
-        guard !habit.isArchived else { throw HabitError(.failedPrecondition, "habit \(id) is archived") }
+        try Self.writable(try await habit(id))
+    }
+
+    /// `writableHabit` with the habit's whole entry log, oldest first, read in one store step.
+    func writableHabitWithEntries(_ id: HabitID) async throws -> (habit: Habit, entries: [DayEntry]) {
+        let (habit, entries) = try await habitWithEntries(id)
+        return (try Self.writable(habit), entries)
+    }
+
+    /// The habit with its whole entry log, oldest first, or `.notFound`, read in one store step.
+    func habitWithEntries(_ id: HabitID) async throws -> (habit: Habit, entries: [DayEntry]) {
+        guard let found = try await transaction.habitWithEntries(id) else { throw Self.habitNotFound(id) }
+        return found
+    }
+
+    private static func writable(_ habit: Habit) throws -> Habit {
+        guard !habit.isArchived else { throw HabitError(.failedPrecondition, "habit \(habit.id) is archived") }
         return habit
     }
 

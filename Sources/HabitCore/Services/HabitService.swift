@@ -129,7 +129,12 @@ public struct HabitService: Sendable {
 extension UserSession {
     /// The user's habit or `.notFound`; another user's id is indistinguishable from an unknown one.
     func habit(_ id: HabitID) async throws -> Habit {
-        guard let habit = try await transaction.habit(id) else { throw HabitError(.notFound, "habit \(id) not found") }
+        guard let habit = try await transaction.habit(id) else { throw Self.habitNotFound(id) }
         return habit
+    }
+
+    /// The error for a habit id the user does not have.
+    static func habitNotFound(_ id: HabitID) -> HabitError {
+        HabitError(.notFound, "habit \(id) not found")
     }
 }
