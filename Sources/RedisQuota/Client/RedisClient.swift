@@ -119,6 +119,13 @@ public final class RedisClient: Sendable {
 
     /// Hands `request` to the connection's handler; a write that never reaches it fails the reply.
     private func write(_ request: RedisRequest, to channel: any Channel) {
+        if channel.eventLoop.inEventLoop && channel.isActive {
+            // On the connection's loop and open: the write reaches the handler right now, and the
+            // handler owns the reply from there (it fails it itself if it refuses the command), so no
+            // write promise is needed.
+            channel.writeAndFlush(request, promise: nil)
+            return
+        }
         channel.writeAndFlush(request).whenFailure { error in
             request.reply.fail(RedisClientError(code: .connectionClosed, message: "write failed: \(error)"))
         }
