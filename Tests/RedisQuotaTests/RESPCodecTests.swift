@@ -84,12 +84,18 @@ struct RedisConnectionHandlerTests {
         return channel
     }
 
+    /// A command with no deadline in sight: these tests are about replies, not timeouts.
+    private func request(_ arguments: [String], _ reply: EventLoopPromise<RESPValue>) -> RedisRequest {
+        RedisRequest(
+            arguments: arguments.map { Array($0.utf8) }, reply: reply, deadline: .distantFuture, timeout: .hours(1))
+    }
+
     @Test func pipelinedRepliesCompleteCommandsInOrder() throws {
         let channel = try makeChannel()
         let first = channel.eventLoop.makePromise(of: RESPValue.self)
         let second = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.writeAndFlush(RedisRequest(arguments: [Array("PING".utf8)], reply: first), promise: nil)
-        channel.writeAndFlush(RedisRequest(arguments: [Array("GET".utf8), Array("k".utf8)], reply: second), promise: nil)
+        channel.writeAndFlush(request(["PING"], first), promise: nil)
+        channel.writeAndFlush(request(["GET", "k"], second), promise: nil)
         // Both flushes wait for the end of the tick, so the two commands leave in one socket write.
         #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
         channel.embeddedEventLoop.run()
@@ -112,7 +118,7 @@ struct RedisConnectionHandlerTests {
     @Test func garbageFailsWaitingCommandsAndRefusesNewOnes() throws {
         let channel = try makeChannel()
         let waiting = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.writeAndFlush(RedisRequest(arguments: [Array("PING".utf8)], reply: waiting), promise: nil)
+        channel.writeAndFlush(request(["PING"], waiting), promise: nil)
         channel.embeddedEventLoop.run()
         try channel.writeInbound(ByteBuffer(string: "?garbage\r\n"))
         #expect(throws: RedisClientError.self) { try waiting.futureResult.wait() }

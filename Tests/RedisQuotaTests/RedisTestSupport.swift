@@ -24,8 +24,9 @@ enum TestRedis {
         var description: String { "REDIS_HOSTNAME and REDIS_PORT must name the test Redis (make test sets them)" }
     }
 
-    static func client() throws -> RedisClient {
-        guard let configuration else { throw Missing() }
+    static func client(configure: (inout RedisClient.Configuration) -> Void = { _ in }) throws -> RedisClient {
+        guard var configuration else { throw Missing() }
+        configure(&configuration)
         return RedisClient(configuration: configuration)
     }
 

@@ -84,29 +84,51 @@ public final class RedisClient: Sendable {
     /// An error reply (`-ERR ...`) is returned as `RESPValue.error`, not thrown.
     /// - Throws: `RedisClientError` (timed out, no connection, connection closed, protocol error).
     public func send(_ arguments: [[UInt8]], timeout: TimeAmount) async throws -> RESPValue {
-        let connection = lease()
-        let reply = connection.eventLoop.makePromise(of: RESPValue.self)
-        // A connection that missed a deadline is presumed stuck (a dead peer without a reset looks
-        // just like this): close it, so its waiting commands fail now and the next lease reconnects.
-        let timer = connection.eventLoop.scheduleTask(in: timeout) {
-            reply.fail(RedisClientError(code: .timedOut, message: "no reply within \(timeout)"))
-            connection.whenSuccess { $0.close(promise: nil) }
-        }
-        reply.futureResult.whenComplete { _ in timer.cancel() }
-        connection.whenComplete { result in
-            switch result {
-            case .success(let channel):
-                channel.writeAndFlush(RedisRequest(arguments: arguments, reply: reply)).whenFailure { error in
-                    reply.fail(RedisClientError(code: .connectionClosed, message: "write failed: \(error)"))
-                }
-            case .failure(let error):
-                reply.fail(
-                    error as? RedisClientError
-                        ?? RedisClientError(code: .connectionUnavailable, message: "connect failed: \(error)")
-                )
+        let deadline = NIODeadline.now() + timeout
+        switch lease() {
+        case .ready(let channel):
+            // The connection's handler watches the deadline (one timer per connection).
+            let reply = channel.eventLoop.makePromise(of: RESPValue.self)
+            write(RedisRequest(arguments: arguments, reply: reply, deadline: deadline, timeout: timeout), to: channel)
+            return try await reply.futureResult.get()
+        case .pending(let connection):
+            // No handler yet to watch the deadline while the connection opens: a timer of its own.
+            // A connection that missed a deadline is presumed stuck, as in the handler: close it.
+            let reply = connection.eventLoop.makePromise(of: RESPValue.self)
+            let timer = connection.eventLoop.scheduleTask(deadline: deadline) {
+                reply.fail(RedisClientError.timedOut(after: timeout))
+                connection.whenSuccess { $0.close(promise: nil) }
             }
+            reply.futureResult.whenComplete { _ in timer.cancel() }
+            connection.whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    self.write(
+                        RedisRequest(arguments: arguments, reply: reply, deadline: deadline, timeout: timeout),
+                        to: channel)
+                case .failure(let error):
+                    reply.fail(
+                        error as? RedisClientError
+                            ?? RedisClientError(code: .connectionUnavailable, message: "connect failed: \(error)")
+                    )
+                }
+            }
+            return try await reply.futureResult.get()
         }
-        return try await reply.futureResult.get()
+    }
+
+    /// Hands `request` to the connection's handler; a write that never reaches it fails the reply.
+    private func write(_ request: RedisRequest, to channel: any Channel) {
+        if channel.eventLoop.inEventLoop && channel.isActive {
+            // On the connection's loop and open: the write reaches the handler right now, and the
+            // handler owns the reply from there (it fails it itself if it refuses the command), so no
+            // write promise is needed.
+            channel.writeAndFlush(request, promise: nil)
+            return
+        }
+        channel.writeAndFlush(request).whenFailure { error in
+            request.reply.fail(RedisClientError(code: .connectionClosed, message: "write failed: \(error)"))
+        }
     }
 
     /// Sends a command given as text arguments.
@@ -122,8 +144,14 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// A future connection from the pool, connecting if the chosen slot has none.
-    private func lease() -> EventLoopFuture<any Channel> {
+    /// A connection from the pool, or the future of one that is opening (or failed to).
+    private enum Lease {
+        case ready(any Channel)
+        case pending(EventLoopFuture<any Channel>)
+    }
+
+    /// A connection from the pool, connecting if the chosen slot has none.
+    private func lease() -> Lease {
         // A caller running on one of our loops (a handler placed on the event loop) gets, or opens, the
         // connection on that loop, so its command and reply never cross threads.
         let current = MultiThreadedEventLoopGroup.currentEventLoop.flatMap { loop in
@@ -135,14 +163,14 @@ public final class RedisClient: Sendable {
         }
         switch action {
         case .use(let channel):
-            return channel.eventLoop.makeSucceededFuture(channel)
+            return .ready(channel)
         case .wait(let future):
-            return future
+            return .pending(future)
         case .fail(let error):
-            return group.next().makeFailedFuture(error)
+            return .pending(group.next().makeFailedFuture(error))
         case .connect(let slot, let promise):
             connect(slot: slot, on: promise.futureResult.eventLoop).cascade(to: promise)
-            return promise.futureResult
+            return .pending(promise.futureResult)
         }
     }
 

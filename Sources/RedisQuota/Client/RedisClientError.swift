@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Why a Redis command did not produce a reply.
 public struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kind of failure; a struct so adding one breaks nobody.
@@ -43,5 +45,8 @@ public struct RedisClientError: Error, Hashable, Sendable, CustomStringConvertib
 
     static func invalidCommand(_ message: String) -> Self { Self(code: .invalidCommand, message: message) }
     static func protocolError(_ message: String) -> Self { Self(code: .protocolError, message: message) }
+    static func timedOut(after timeout: TimeAmount) -> Self {
+        Self(code: .timedOut, message: "no reply within \(timeout)")
+    }
     static func unexpectedReply(_ message: String) -> Self { Self(code: .unexpectedReply, message: message) }
 }

@@ -116,6 +116,14 @@ public final class QuotaLimiter: Sendable {
     }
 
     private static func escape(_ part: String) -> String {
+        // The common case, a user id or class name with none of the four, is returned as it is.
+        let needsEscaping = part.utf8.contains { byte in
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ":"), UInt8(ascii: "%"): true
+            default: false
+            }
+        }
+        guard needsEscaping else { return part }
         var escaped = ""
         escaped.unicodeScalars.reserveCapacity(part.unicodeScalars.count)
         for scalar in part.unicodeScalars {
@@ -192,20 +200,33 @@ public final class QuotaLimiter: Sendable {
 
 /// The limiter's swift-metrics instruments, created once.
 struct QuotaMetrics: Sendable {
-    enum Outcome: String, CaseIterable { case allowed, denied, unavailable }
-    enum Path: String, CaseIterable {
-        case redis, local
-        case failOpen = "fail_open"
-        case failClosed = "fail_closed"
+    enum Outcome: Int, CaseIterable {
+        case allowed, denied, unavailable
+
+        var label: String {
+            switch self {
+            case .allowed: "allowed"
+            case .denied: "denied"
+            case .unavailable: "unavailable"
+            }
+        }
+    }
+    enum Path: Int, CaseIterable {
+        case redis, local, failOpen, failClosed
+
+        var label: String {
+            switch self {
+            case .redis: "redis"
+            case .local: "local"
+            case .failOpen: "fail_open"
+            case .failClosed: "fail_closed"
+            }
+        }
     }
 
-    private struct Key: Hashable {
-        var outcome: Outcome
-        var path: Path
-    }
-
-    /// `hrpc_quota_decisions_total{outcome, source}`.
-    private let decisions: [Key: Counter]
+    /// `hrpc_quota_decisions_total{outcome, source}`, at `index(outcome, path)`: an array, not a
+    /// dictionary, so counting a decision hashes nothing.
+    private let decisions: [Counter]
     /// `hrpc_quota_backend_failures_total`: Redis errors and timeouts.
     let backendFailures: Counter
     /// `hrpc_quota_breaker_state`: the Redis circuit breaker's ``BreakerState``.
@@ -233,20 +254,25 @@ struct QuotaMetrics: Sendable {
         backendFailures = Counter(label: "hrpc_quota_backend_failures_total", factory: factory)
         breakerState = Gauge(label: "hrpc_quota_breaker_state", factory: factory)
         breakerState.record(BreakerState.closed.rawValue)
-        var decisions: [Key: Counter] = [:]
+        var decisions: [Counter] = []  // in case order, as `index` expects
         for outcome in Outcome.allCases {
             for path in Path.allCases {
-                decisions[Key(outcome: outcome, path: path)] = Counter(
-                    label: "hrpc_quota_decisions_total",
-                    dimensions: [("outcome", outcome.rawValue), ("source", path.rawValue)],
-                    factory: factory
-                )
+                decisions.append(
+                    Counter(
+                        label: "hrpc_quota_decisions_total",
+                        dimensions: [("outcome", outcome.label), ("source", path.label)],
+                        factory: factory
+                    ))
             }
         }
         self.decisions = decisions
     }
 
     func count(_ outcome: Outcome, _ path: Path) {
-        decisions[Key(outcome: outcome, path: path)]?.increment()
+        decisions[Self.index(outcome, path)].increment()
+    }
+
+    private static func index(_ outcome: Outcome, _ path: Path) -> Int {
+        outcome.rawValue * Path.allCases.count + path.rawValue
     }
 }

@@ -82,6 +82,7 @@ public struct QuotaPolicies: Hashable, Sendable {
 
     /// The policy for `user` calling a method of `methodClass`, or nil when the class is unlimited.
     public func policy(user: String, methodClass: String) -> QuotaPolicy? {
-        userOverrides[user]?[methodClass] ?? byMethodClass[methodClass]
+        // Most tables have no overrides: skip hashing the user then.
+        (userOverrides.isEmpty ? nil : userOverrides[user]?[methodClass]) ?? byMethodClass[methodClass]
     }
 }

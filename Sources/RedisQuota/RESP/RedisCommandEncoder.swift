@@ -12,36 +12,41 @@ public enum RedisCommandEncoder {
             throw .invalidCommand("a command needs between 1 and Int32.max arguments")
         }
         // One contiguous copy of every argument; argv points into it, argvlen carries the lengths.
-        var storage: [UInt8] = []
-        storage.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        offsets.reserveCapacity(arguments.count)
-        for argument in arguments {
-            offsets.append(storage.count)
-            storage.append(contentsOf: argument)
-        }
-        storage.append(0)  // never empty, so the base address exists
-        var lengths = arguments.map(\.count)
-        let formatted: Result<Void, RedisClientError> = storage.withUnsafeBufferPointer { bytes in
-            guard let base = bytes.baseAddress else { return .failure(.invalidCommand("no storage")) }
-            let raw = UnsafeRawPointer(base)
-            var argv: [UnsafePointer<CChar>?] = offsets.map {
-                (raw + $0).assumingMemoryBound(to: CChar.self)
-            }
-            var target: UnsafeMutablePointer<CChar>? = nil
-            let length = argv.withUnsafeMutableBufferPointer { argvPointer in
-                lengths.withUnsafeMutableBufferPointer { lengthPointer in
-                    redisFormatCommandArgv(
-                        &target, Int32(arguments.count), argvPointer.baseAddress, lengthPointer.baseAddress)
+        // Scratch space on the stack (temporary allocations), so a command costs no Swift heap
+        // allocation besides hiredis's own.
+        let byteCount = arguments.reduce(1) { $0 + $1.count }  // never empty, so the base address exists
+        let formatted = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { storage in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: arguments.count) { argv in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: arguments.count) { lengths in
+                    format(arguments, storage: storage, argv: argv, lengths: lengths, into: &buffer)
                 }
             }
-            guard length >= 0, let command = target else {
-                return .failure(.invalidCommand("hiredis could not format the command"))
-            }
-            defer { redisFreeCommand(command) }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: command, count: Int(length)))
-            return .success(())
         }
-        try formatted.get()
+        guard formatted else { throw .invalidCommand("hiredis could not format the command") }
+    }
+
+    private static func format(
+        _ arguments: [[UInt8]],
+        storage: UnsafeMutableBufferPointer<UInt8>,
+        argv: UnsafeMutableBufferPointer<UnsafePointer<CChar>?>,
+        lengths: UnsafeMutableBufferPointer<Int>,
+        into buffer: inout ByteBuffer
+    ) -> Bool {
+        guard let base = storage.baseAddress else { return false }
+        var offset = 0
+        for (index, argument) in arguments.enumerated() {
+            argument.withUnsafeBufferPointer { bytes in
+                if let source = bytes.baseAddress { (base + offset).initialize(from: source, count: bytes.count) }
+            }
+            argv[index] = UnsafeRawPointer(base + offset).assumingMemoryBound(to: CChar.self)
+            lengths[index] = argument.count
+            offset += argument.count
+        }
+        var target: UnsafeMutablePointer<CChar>? = nil
+        let length = redisFormatCommandArgv(&target, Int32(arguments.count), argv.baseAddress, lengths.baseAddress)
+        guard length >= 0, let command = target else { return false }
+        defer { redisFreeCommand(command) }
+        buffer.writeBytes(UnsafeRawBufferPointer(start: command, count: Int(length)))
+        return true
     }
 }
