@@ -2,7 +2,7 @@
 # Runs every configuration against each server kind started here on 127.0.0.1, each client run bounded
 # by `timeout`; prints RESULT lines with server CPU per call.
 #   cd Benchmarks && swift build -c release && ./run.sh [SECONDS] [CONFIGS] [KINDS] [METHODS]
-# KINDS defaults to "rpc raw": rpc is HabitRPC's RPCServer, grpc is grpc-swift-2 over HTTP/2 plaintext,
+# KINDS defaults to "rpc rpc-loop-inline raw": rpc is HabitRPC's RPCServer, grpc is grpc-swift-2 over HTTP/2 plaintext,
 # raw is the SwiftNIO length-prefixed echo (the ceiling; it echoes the no-op request whatever METHODS says).
 # rpc-loop serves like rpc but its client keeps the calls going from the connection's event loop with
 # ClientConnection's callback API, the shape of raw's client; rpc's client awaits each call in a task.
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-10}
 configs=${2:-"1:1 1:16 1:64 4:4 4:16 4:64"}
-kinds=${3:-"rpc raw"}
+kinds=${3:-"rpc rpc-loop-inline raw"}
 methods=${4:-noop}
 binaries=.build/release
 ticks=$(getconf CLK_TCK)
