@@ -91,17 +91,11 @@ public final class ClientConnection: RPCClientTransport, Sendable {
     }
 
     public func unary(_ method: MethodDescriptor, request: ByteBuffer, options: CallOptions) async throws -> ByteBuffer {
-        try options.metadata.validateForWire()
         let token = nextToken.add(1, ordering: .relaxed).newValue
-        let head = RequestHead(methodID: method.id, metadata: options.metadata)
-        let timeout = options.timeout.map(Self.timeAmount)
         let (handler, eventLoop) = (handler, channel.eventLoop)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                eventLoop.runOnLoop {
-                    handler.value.start(token: token, head: head, message: request, endStream: true, timeout: timeout,
-                                        waiter: .unary(continuation))
-                }
+                startUnary(method, request: request, options: options, token: token) { continuation.resume(with: $0) }
             }
         } onCancel: {
             eventLoop.execute { handler.value.cancel(token: token) }
@@ -116,6 +110,15 @@ public final class ClientConnection: RPCClientTransport, Sendable {
         _ method: MethodDescriptor, request: ByteBuffer, options: CallOptions,
         completion: @escaping @Sendable (Result<ByteBuffer, RPCError>) -> Void
     ) {
+        startUnary(method, request: request, options: options, token: nextToken.add(1, ordering: .relaxed).newValue,
+                   completion: completion)
+    }
+
+    /// Validates the metadata and opens the call on the loop; both unary forms go through here.
+    private func startUnary(
+        _ method: MethodDescriptor, request: ByteBuffer, options: CallOptions, token: UInt64,
+        completion: @escaping @Sendable (Result<ByteBuffer, RPCError>) -> Void
+    ) {
         let (handler, eventLoop) = (handler, channel.eventLoop)
         do {
             try options.metadata.validateForWire()
@@ -123,12 +126,11 @@ public final class ClientConnection: RPCClientTransport, Sendable {
             eventLoop.runOnLoop { completion(.failure(error)) }
             return
         }
-        let token = nextToken.add(1, ordering: .relaxed).newValue
         let head = RequestHead(methodID: method.id, metadata: options.metadata)
         let timeout = options.timeout.map(Self.timeAmount)
         eventLoop.runOnLoop {
             handler.value.start(token: token, head: head, message: request, endStream: true, timeout: timeout,
-                                waiter: .callback(completion))
+                                waiter: .unary(completion))
         }
     }
 

@@ -9,9 +9,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     /// Who waits for a call's outcome.
     enum Waiter {
-        case unary(CheckedContinuation<ByteBuffer, any Error>)
-        /// A unary call started from the loop, answered there (``ClientConnection/unary(_:request:options:completion:)``).
-        case callback(@Sendable (Result<ByteBuffer, RPCError>) -> Void)
+        /// A unary call, answered on the loop (an async caller's continuation is resumed from there).
+        case unary(@Sendable (Result<ByteBuffer, RPCError>) -> Void)
         case streaming(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
     }
 
@@ -257,21 +256,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     private static func resume(_ waiter: Waiter, with result: Result<ByteBuffer?, RPCError>) {
         switch (waiter, result) {
-        case (.unary(let continuation), .success(let message)):
-            if let message {
-                continuation.resume(returning: message)
-            } else {
-                continuation.resume(throwing: RPCError(code: .internalError, message: "unary RESPONSE without a message"))
-            }
-        case (.unary(let continuation), .failure(let error)):
-            continuation.resume(throwing: error)
-        case (.callback(let completion), .success(let message)):
-            if let message {
-                completion(.success(message))
-            } else {
-                completion(.failure(RPCError(code: .internalError, message: "unary RESPONSE without a message")))
-            }
-        case (.callback(let completion), .failure(let error)):
+        case (.unary(let completion), .success(let message)):
+            completion(message.map { .success($0) }
+                ?? .failure(RPCError(code: .internalError, message: "unary RESPONSE without a message")))
+        case (.unary(let completion), .failure(let error)):
             completion(.failure(error))
         case (.streaming(let continuation), .success(let message)):
             if let message { continuation.yield(message) }

@@ -58,6 +58,13 @@ func serveHabitRPC(port: Int, inline: Bool, maxConnections: Int, interceptors: [
     try await server.run()
 }
 
+/// The options caller slot `n` sends (`n` modulo their count): for GetCharacter, slot `n`'s user.
+func callOptions(_ method: BenchMethod, inflight: Int) -> [CallOptions] {
+    (0..<min(inflight, benchUserCount)).map { slot in
+        CallOptions(metadata: method == .character ? [benchUserKey: .text(benchUserName(slot: slot))] : [:])
+    }
+}
+
 /// Opens `conns` HabitRPC connections and keeps `inflight` calls of `method` going over them, round robin.
 func loadHabitRPC(
     port: Int, method: BenchMethod, conns: Int, inflight: Int, warmup: Duration, seconds: Duration
@@ -67,9 +74,7 @@ func loadHabitRPC(
     for _ in 0..<conns { connections.append(try await ClientConnection.connect(to: address)) }
     let request = ByteBuffer(bytes: method.requestBytes)
     let descriptor = method.descriptor
-    let options = (0..<min(inflight, benchUserCount)).map { slot in
-        CallOptions(metadata: method == .character ? [benchUserKey: .text(benchUserName(slot: slot))] : [:])
-    }
+    let options = callOptions(method, inflight: inflight)
     let pool = connections
     // Callers run on their connection's event loop: the cheapest way to drive our client.
     let tally = await closedLoop(inflight: inflight, warmup: warmup, seconds: seconds,
@@ -141,24 +146,23 @@ func loadHabitRPCFromLoop(
     port: Int, method: BenchMethod, conns: Int, inflight: Int, warmup: Duration, seconds: Duration
 ) async throws -> LoadTally {
     let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-    let warmupEnd = NIODeadline.now() + .nanoseconds(Int64(warmup.components.seconds) * 1_000_000_000)
-    let end = warmupEnd + .nanoseconds(Int64(seconds.components.seconds) * 1_000_000_000)
-    let options = (0..<min(inflight, benchUserCount)).map { slot in
-        CallOptions(metadata: method == .character ? [benchUserKey: .text(benchUserName(slot: slot))] : [:])
-    }
+    let (warmupEnd, end) = measurementWindow(warmup: warmup, seconds: seconds)
+    let options = callOptions(method, inflight: inflight)
     var connections: [ClientConnection] = []
     var results: [EventLoopFuture<LoadTally>] = []
+    var firstSlot = 0
     for index in 0..<conns {
-        let share = inflight / conns + (index < inflight % conns ? 1 : 0)
+        let share = callerShare(of: index, conns: conns, inflight: inflight)
         if share == 0 { continue }
         let connection = try await ClientConnection.connect(to: address)
         connections.append(connection)
         let eventLoop = connection.taskExecutor.eventLoop
         let done = eventLoop.makePromise(of: LoadTally.self)
-        let firstSlot = results.count * (inflight / conns + 1)
+        let slots = firstSlot..<firstSlot + share
+        firstSlot += share
         eventLoop.execute {
             LoopCallDriver(connection: connection, method: method, options: options, warmupEnd: warmupEnd, end: end,
-                           done: done).start(slots: firstSlot..<firstSlot + share)
+                           done: done).start(slots: slots)
         }
         results.append(done.futureResult)
     }

@@ -109,14 +109,24 @@ func serveRawEcho(port: Int) async throws {
     try await channel.closeFuture.get()
 }
 
+/// The end of the warm-up and of the measured window, counted from now.
+func measurementWindow(warmup: Duration, seconds: Duration) -> (warmupEnd: NIODeadline, end: NIODeadline) {
+    let warmupEnd = NIODeadline.now() + .nanoseconds(Int64(warmup.components.seconds) * 1_000_000_000)
+    return (warmupEnd, warmupEnd + .nanoseconds(Int64(seconds.components.seconds) * 1_000_000_000))
+}
+
+/// How many of `inflight` callers connection `index` of `conns` gets (the first ones take the remainder).
+func callerShare(of index: Int, conns: Int, inflight: Int) -> Int {
+    inflight / conns + (index < inflight % conns ? 1 : 0)
+}
+
 /// Keeps `inflight` raw frames of the no-op request outstanding over `conns` connections, on the event loops.
 func loadRawEcho(port: Int, conns: Int, inflight: Int, warmup: Duration, seconds: Duration) async throws -> LoadTally {
     let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
-    let warmupEnd = NIODeadline.now() + .nanoseconds(Int64(warmup.components.seconds) * 1_000_000_000)
-    let end = warmupEnd + .nanoseconds(Int64(seconds.components.seconds) * 1_000_000_000)
+    let (warmupEnd, end) = measurementWindow(warmup: warmup, seconds: seconds)
     var futures: [EventLoopFuture<RawRun>] = []
     for index in 0..<conns {
-        let share = inflight / conns + (index < inflight % conns ? 1 : 0)
+        let share = callerShare(of: index, conns: conns, inflight: inflight)
         if share == 0 { continue }
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let done = eventLoop.makePromise(of: RawRun.self)
