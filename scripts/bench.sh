@@ -5,12 +5,12 @@
 # rpc-echo-server), on 127.0.0.1 only. Not part of `make test`. Run as root from a checkout (the persistence
 # part runs PostgreSQL as the postgres user; scripts/deps.sh installs what is missing).
 # Environment: BENCH_PARTS (default: every part, in this order)
-#   "rpc grpc connections codec quota persistence cclient"; BENCH_SECONDS (10) per measured window of the RPC parts;
+#   "rpc grpc connections codec quota persistence cclient habitcli"; BENCH_SECONDS (10) per measured window of the RPC parts;
 #   BENCH_REPS (2) repetitions of the gRPC comparison; BENCH_OUT (the results folder).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-parts=${BENCH_PARTS:-"rpc grpc connections codec quota persistence cclient"}
+parts=${BENCH_PARTS:-"rpc grpc connections codec quota persistence cclient habitcli"}
 seconds=${BENCH_SECONDS:-10}
 reps=${BENCH_REPS:-2}
 out=${BENCH_OUT:-$root/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -73,6 +73,8 @@ quota_part() {
 
 persistence_part() { scripts/bench-persistence.sh; }
 
+habitcli_part() { scripts/bench-habit-cli.sh; }
+
 cclient_part() {
     local server port="" status=0 bin
     swift build -c release --product rpc-echo-server || return 1
@@ -108,6 +110,7 @@ part codec 5400 codec_part
 part quota 3600 quota_part
 part persistence 3600 persistence_part
 part cclient 3600 cclient_part
+part habitcli 3600 habitcli_part
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 
 echo "bench: results in $out (machine.txt, one <part>.txt per part)"
