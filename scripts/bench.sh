@@ -68,6 +68,13 @@ quota_part() {
         echo "quota: no EVALSHA line in the benchmark's output; redis-benchmark not run"
         status=1
     fi
+    # RPC throughput with quotas on vs off (issue 6), and Redis's count of the scripts those calls ran.
+    build_benchmarks || return 1
+    redis-cli -p "$port" config resetstat >/dev/null
+    QUOTA_REDIS_PORT=$port Benchmarks/run.sh "$seconds" "1:16 1:64 4:64" \
+        "rpc-inline rpc-quota-redis-inline rpc rpc-quota-redis" || status=1
+    echo "Redis INFO commandstats after the RPC rows (evalsha calls = calls of the Redis-quota rows, warm-up included):"
+    redis-cli -p "$port" info commandstats | grep -E '^cmdstat_(evalsha|eval):' || echo "(no EVAL or EVALSHA ran)"
     return $status
 }
 
