@@ -82,21 +82,7 @@ persistence_part() { scripts/bench-persistence.sh; }
 
 habitcli_part() { scripts/bench-habit-cli.sh; }
 
-cclient_part() {
-    local server port="" status=0 bin
-    swift build -c release --product rpc-echo-server || return 1
-    bin=$(swift build -c release --show-bin-path)
-    make -C clients/c bench || return 1
-    coproc ECHO { exec "$bin/rpc-echo-server" 0; }
-    server=$ECHO_PID
-    trap 'kill "$server" 2>/dev/null' RETURN
-    read -r -t 60 line <&"${ECHO[0]}" && port=${line##* }
-    [ -n "$port" ] || { echo "cclient: rpc-echo-server did not report its port"; return 1; }
-    clients/c/build/bench_unary 127.0.0.1 "$port" 1 20000 || status=1
-    clients/c/build/bench_unary 127.0.0.1 "$port" 16 100000 || status=1
-    clients/c/build/bench_unary 127.0.0.1 "$port" 64 100000 || status=1
-    return $status
-}
+cclient_part() { build_benchmarks && make -C clients/c bench && clients/c/bench/compare.sh 5 3; }
 
 if [ "${1:-}" = --part ]; then
     "$2"
