@@ -18,7 +18,7 @@ public struct HabitStoreContractSuite: Sendable {
             rollbackOnError, transactionsOfOneUserSerialize, firstTransactionsOfANewUserSerialize,
             concurrentCompletionsSumExactly, pagination,
             deleteHabitCascadesToEntriesOnly, committedUserReadsCommittedRowsOnly, saveUserAppendingLedger,
-            habitWithEntries
+            habitWithEntries, committedActiveHabitsReadCommittedRowsOnly
 
         /// The check's name.
         public var description: String { rawValue }
@@ -59,6 +59,7 @@ public struct HabitStoreContractSuite: Sendable {
         case .committedUserReadsCommittedRowsOnly: try await committedUserReadsCommittedRowsOnly(store)
         case .saveUserAppendingLedger: try await saveUserAppendingLedger(store)
         case .habitWithEntries: try await habitWithEntries(store)
+        case .committedActiveHabitsReadCommittedRowsOnly: try await committedActiveHabitsReadCommittedRowsOnly(store)
         }
     }
 
@@ -587,6 +588,47 @@ public struct HabitStoreContractSuite: Sendable {
         try expect(missing == nil, "an unknown habit is nil")
         let foreign = try await store.withUserTransaction(other) { try await $0.habitWithEntries(habit.id) }
         try expect(foreign == nil, "another user's habit is not found")
+    }
+
+    private func committedActiveHabitsReadCommittedRowsOnly(_ store: any HabitStore) async throws {
+        let unknown = try Fixture.newUser()
+        try expect(try await store.committedActiveHabits(unknown).isEmpty, "an unknown user has no habits")
+        try expect(try await load(store, unknown) == nil, "reading habits never provisions the user")
+        let user = try await Fixture.savedUser(store)
+        let other = try await Fixture.savedUser(store)
+        let second = Fixture.habit(ordinal: 2)
+        let first = Fixture.habit(ordinal: 1)
+        let bare = Fixture.habit(ordinal: 3)
+        var archived = Fixture.habit(ordinal: 4)
+        archived.isArchived = true
+        let day = Fixture.day
+        let entries = [
+            Fixture.entry(second, day, .completed), Fixture.entry(first, day.adding(days: 1), .skipped, note: "rest"),
+            Fixture.entry(first, day, .completed), Fixture.entry(archived, day, .completed),
+        ]
+        try await store.withUserTransaction(user) { transaction in
+            for habit in [second, first, bare, archived] { try await transaction.insertHabit(habit) }
+            for entry in entries { try await transaction.insertEntry(entry) }
+        }
+        try await store.withUserTransaction(other) { try await $0.insertHabit(Fixture.habit(ordinal: 1)) }
+        let expected = [(first, [entries[2], entries[1]]), (second, [entries[0]]), (bare, [])]
+        let read = try await store.committedActiveHabits(user)
+        try expect(
+            read.map(\.habit) == expected.map(\.0), "unarchived habits by ordinal, the user's own only")
+        try expect(read.map(\.entries) == expected.map(\.1), "each with its own entries, oldest first")
+        try await expectCode(.aborted, "a failing body") {
+            try await store.withUserTransaction(user) { transaction in
+                try await transaction.insertEntry(Fixture.entry(bare, day, .completed))
+                throw HabitError(.aborted, "rolled back on purpose")
+            }
+        }
+        try expect(
+            try await store.committedActiveHabits(user).map(\.entries) == expected.map(\.1),
+            "a rolled-back entry is never read")
+        let committed = Fixture.entry(bare, day, .completed)
+        try await store.withUserTransaction(user) { try await $0.insertEntry(committed) }
+        try expect(
+            try await store.committedActiveHabits(user).last?.entries == [committed], "a committed entry is read at once")
     }
 
     // MARK: - Helpers

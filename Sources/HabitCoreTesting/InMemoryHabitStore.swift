@@ -41,6 +41,12 @@ public final class InMemoryHabitStore: HabitStore {
         users.withLock { $0[user]?.user }
     }
 
+    /// The committed copy's unarchived habits with their entries, read as a transaction would, without the lock.
+    public func committedActiveHabits(_ user: UserID) async throws -> [(habit: Habit, entries: [DayEntry])] {
+        guard let committed = users.withLock({ $0[user] }) else { return [] }
+        return try await InMemoryUserTransaction(userID: user, data: committed).activeHabitsWithEntries()
+    }
+
     /// Scans every user; fine for tests.
     public func usersDueForRollover(at instant: Date, limit: Int) async throws -> [UserID] {
         let due = users.withLock { users in

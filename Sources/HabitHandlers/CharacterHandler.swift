@@ -15,7 +15,8 @@ public struct CharacterHandler: CharacterServiceHandler {
     {
         try await application.call(context) { user in
             var response = GetCharacterResponse()
-            response.character = try await character(try await application.characters.get(user), user: user)
+            response.character = HabitAPI.Character(
+                try await application.characters.overview(user), now: application.environment.clock.now())
             return response
         }
     }
@@ -28,8 +29,9 @@ public struct CharacterHandler: CharacterServiceHandler {
             dayStartMinutes: request.dayStartMinutes.map { Int($0) })
         return try await application.call(context) { user in
             var response = UpdateCharacterResponse()
-            response.character = try await character(
-                try await application.characters.updateSettings(user, changes), user: user)
+            _ = try await application.characters.updateSettings(user, changes)
+            response.character = HabitAPI.Character(
+                try await application.characters.overview(user), now: application.environment.clock.now())
             return response
         }
     }
@@ -114,24 +116,5 @@ public struct CharacterHandler: CharacterServiceHandler {
             let isPastLast = last.map { limit in page.items.last.map { $0.sequence >= limit } ?? true } ?? false
             token = isPastLast ? "" : page.nextPageToken ?? ""
         } while !token.isEmpty
-    }
-
-    /// The full character with its streak summary over the active habits.
-    private func character(_ view: HabitCore.CharacterService.CharacterView, user: UserID) async throws
-        -> HabitAPI.Character
-    {
-        var streaks = HabitAPI.StreakSummary()
-        var token = ""
-        repeat {
-            let page = try await application.habits.list(user, pageSize: 100, pageToken: token)
-            for habit in page.items {
-                let streak = try await application.completions.streak(user, habit.id)
-                if streak.current >= 1 { streaks.habitsOnStreak += 1 }
-                streaks.longestCurrent = max(streaks.longestCurrent, Int32(clamping: streak.current))
-                streaks.longestEver = max(streaks.longestEver, Int32(clamping: streak.best))
-            }
-            token = page.nextPageToken ?? ""
-        } while !token.isEmpty
-        return HabitAPI.Character(view, streaks: streaks, now: application.environment.clock.now())
     }
 }

@@ -214,14 +214,25 @@ extension CharacterSummary {
     }
 }
 
-extension HabitAPI.Character {
-    /// The full character; `streaks` summarises the active habits' streaks.
-    init(_ view: HabitCore.CharacterService.CharacterView, streaks: HabitAPI.StreakSummary, now: Date) {
+extension HabitAPI.StreakSummary {
+    /// The active habits' streak overview.
+    init(_ overview: HabitCore.CharacterService.StreakOverview) {
         self.init()
+        habitsOnStreak = Int32(clamping: overview.habitsOnStreak)
+        longestCurrent = Int32(clamping: overview.longestCurrent)
+        longestEver = Int32(clamping: overview.longestEver)
+    }
+}
+
+extension HabitAPI.Character {
+    /// The full character with its active habits' streak overview.
+    init(_ overview: HabitCore.CharacterService.CharacterOverview, now: Date) {
+        self.init()
+        let view = overview.character
         displayName = view.settings.displayName
         stats = CharacterSummary(view)
         lifetimeXp = view.totalXP
-        self.streaks = streaks
+        streaks = HabitAPI.StreakSummary(overview.streaks)
         timeZone = view.settings.timeZoneID
         dayStartMinutes = Int32(clamping: view.settings.dayStartMinutes)
         utcOffsetMinutes = Int32((TimeZone(identifier: view.settings.timeZoneID)?.secondsFromGMT(for: now) ?? 0) / 60)

@@ -158,6 +158,13 @@ public final class PostgresHabitStore: SchemaVersionedStore, Service {
         }
     }
 
+    /// One prepared `SELECT` of the active habits joined with their entries, with no transaction and no lock.
+    public func committedActiveHabits(_ user: UserID) async throws -> [(habit: Habit, entries: [DayEntry])] {
+        try await withExecutor(configuration.callTimeout) { executor in
+            try await StoreQueries.committedActiveHabits(on: executor, user)
+        }
+    }
+
     /// Reads the rollover index (`users_next_rollover_at_idx`).
     public func usersDueForRollover(at instant: Date, limit: Int) async throws -> [UserID] {
         try await withExecutor(configuration.callTimeout) { executor in

@@ -84,6 +84,12 @@ public final class SQLiteHabitStore: SchemaVersionedStore {
         try await inTurn { try await StoreQueries.committedUser(on: session.executor, user) }
     }
 
+    /// Reads the active habits with their entries inside the connection's turn, so no open transaction's
+    /// writes show.
+    public func committedActiveHabits(_ user: UserID) async throws -> [(habit: Habit, entries: [DayEntry])] {
+        try await inTurn { try await StoreQueries.committedActiveHabits(on: session.executor, user) }
+    }
+
     /// Runs `read` in a transaction of its own on the single connection.
     private func inTurn<T: Sendable>(_ read: () async throws -> T) async throws -> T {
         try await session.begin()

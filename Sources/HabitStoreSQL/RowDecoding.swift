@@ -48,6 +48,18 @@ enum RowDecoding {
         )
     }
 
+    /// Habits with their entries from rows of `habits LEFT JOIN day_entries` ordered by habit, then day, the
+    /// habit's id read as `habit_id`: a habit without entries is one row whose entry columns are null.
+    static func habitsWithEntries(_ rows: [some SQLRow]) throws -> [(habit: Habit, entries: [DayEntry])] {
+        var found: [(habit: Habit, entries: [DayEntry])] = []
+        for row in rows {
+            let habitID = HabitID(try row.uuid("habit_id"))
+            if found.last?.habit.id != habitID { found.append((try habit(row, idColumn: "habit_id"), [])) }
+            if try !row.isNull("id") { found[found.count - 1].entries.append(try entry(row)) }
+        }
+        return found
+    }
+
     static func idempotencyRecord(_ row: some SQLRow) throws -> IdempotencyRecord {
         IdempotencyRecord(
             key: try row.text("key"), requestFingerprint: try row.text("request_fingerprint"),

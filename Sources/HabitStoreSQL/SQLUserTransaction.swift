@@ -97,11 +97,9 @@ public final class SQLUserTransaction<Executor: SQLExecutor>: UserTransaction {
     }
 
     public func habitWithEntries(_ id: HabitID) async throws -> (habit: Habit, entries: [DayEntry])? {
-        let rows = try await rows(StoreStatements.HabitWithEntries.self, [user, self.id(id.rawValue)])
-        guard let first = rows.first else { return nil }
-        let habit = try RowDecoding.habit(first, idColumn: "habit_id")
-        guard try !first.isNull("id") else { return (habit, []) }
-        return (habit, try rows.map(RowDecoding.entry))
+        try RowDecoding.habitsWithEntries(
+            try await rows(StoreStatements.HabitWithEntries.self, [user, self.id(id.rawValue)])
+        ).first
     }
 
     public func habits(afterOrdinal: Int64?, limit: Int, includeArchived: Bool) async throws -> [Habit] {

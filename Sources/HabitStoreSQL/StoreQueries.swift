@@ -16,4 +16,12 @@ public enum StoreQueries {
     public static func committedUser(on executor: some SQLExecutor, _ user: UserID) async throws -> UserRecord? {
         try await executor.execute(StoreStatements.LoadUser.self, [.user(user)]).first.map(RowDecoding.user)
     }
+
+    /// `HabitStore.committedActiveHabits` on `executor`: one statement, so it reads one committed snapshot.
+    public static func committedActiveHabits(
+        on executor: some SQLExecutor, _ user: UserID
+    ) async throws -> [(habit: Habit, entries: [DayEntry])] {
+        try RowDecoding.habitsWithEntries(
+            try await executor.execute(StoreStatements.ActiveHabitsWithEntries.self, [.user(user)]))
+    }
 }

@@ -91,12 +91,22 @@ public enum StoreStatements {
     /// columns for a habit without any. The habit's id is read from `habit_id`, which the entries share, so
     /// the entry's own `id` keeps its name.
     enum HabitWithEntries: SQLStatement {
-        static let sql = """
-            SELECT h.id AS habit_id, h.ordinal, h.name, h.notes, h.difficulty, h.schedules, h.created_day,
-                h.created_at, h.is_archived, e.id, e.day, e.kind, e.note, e.is_imported, e.recorded_at
-            FROM habits h LEFT JOIN day_entries e ON e.user_id = h.user_id AND e.habit_id = h.id
-            WHERE h.user_id = $1 AND h.id = $2 ORDER BY e.day
-            """
+        static let sql = habitsWithEntries(where: "h.id = $2")
+    }
+
+    enum ActiveHabitsWithEntries: SQLStatement {
+        static let sql = habitsWithEntries(where: "NOT h.is_archived")
+    }
+
+    /// Habits of user `$1` matching `condition`, each joined with its entries, ordered by habit then day, as
+    /// `RowDecoding.habitsWithEntries` reads them (the habit's id as `habit_id`).
+    private static func habitsWithEntries(where condition: String) -> String {
+        """
+        SELECT h.id AS habit_id, h.ordinal, h.name, h.notes, h.difficulty, h.schedules, h.created_day,
+            h.created_at, h.is_archived, e.id, e.day, e.kind, e.note, e.is_imported, e.recorded_at
+        FROM habits h LEFT JOIN day_entries e ON e.user_id = h.user_id AND e.habit_id = h.id
+        WHERE h.user_id = $1 AND \(condition) ORDER BY h.ordinal, e.day
+        """
     }
 
     enum Habits: SQLStatement {

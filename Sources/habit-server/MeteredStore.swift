@@ -42,6 +42,10 @@ struct MeteredStore: SchemaVersionedStore {
         try await counting { try await store.committedUser(user) }
     }
 
+    func committedActiveHabits(_ user: UserID) async throws -> [(habit: Habit, entries: [DayEntry])] {
+        try await counting { try await store.committedActiveHabits(user) }
+    }
+
     func pendingMigrations() async throws -> [Int64] {
         try await counting { try await store.pendingMigrations() }
     }

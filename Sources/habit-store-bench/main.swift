@@ -4,8 +4,9 @@
 //
 // Each caller is its own user. `complete` gives every user 100 daily habits, completes each of them today, then
 // moves that caller's clock a day on and starts again, so every call records a new completion (the first call
-// of each day also runs the user's rollover, as a real user's first call of a day does). `character` reads the character
-// (CharacterService.get) of a user with a few habits and completions. Each caller is a task on one of NIO's
+// of each day also runs the user's rollover, as a real user's first call of a day does). `character` reads what GetCharacter
+// serves (CharacterService.overview: the character and its habits' streak overview) for a user with a few habits
+// and completions. Each caller is a task on one of NIO's
 // event loops, as the RPC server runs its handlers. Calls run back to back for the warm-up,
 // then for the measured seconds; a call counts when it finishes inside the measured window. Prints one line:
 //   <mode> callers=8 seconds=20.0 calls=N tps=X p50_ms=Y p99_ms=Z errors=E all_calls=M setup_calls=S
@@ -77,7 +78,7 @@ struct CompletionCaller: BenchCaller {
     }
 }
 
-/// Reads the character of a user who has a few habits, each completed today.
+/// Reads GetCharacter's overview of a user who has a few habits, each completed today.
 struct CharacterCaller: BenchCaller {
     let user: UserID
     let characters: CharacterService
@@ -98,7 +99,7 @@ struct CharacterCaller: BenchCaller {
     }
 
     mutating func call() async throws(HabitError) {
-        _ = try await characters.get(user)
+        _ = try await characters.overview(user)
     }
 }
 

@@ -27,7 +27,11 @@ struct CallLoggingTests {
             let token = try #require(options.metadata.firstText("authorization"))
             let expired = try await server.authority.mint(
                 user: "ada", lifetime: .seconds(60), now: Date().addingTimeInterval(-3600))
-            let tampered = String(token.dropLast()) + (token.hasSuffix("A") ? "B" : "A")
+            // The signature's first character: all six of its bits count (the last one's low bits are padding).
+            let signature = try #require(token.lastIndex(of: ".")).utf16Offset(in: token) + 1
+            var characters = Array(token)
+            characters[signature] = characters[signature] == "A" ? "B" : "A"
+            let tampered = String(characters)
             secrets = [String(token.dropFirst("Bearer ".count)), expired, String(tampered.dropFirst("Bearer ".count))]
 
             _ = try await server.habits.createHabit(dailyHabit(habitName), options: options)

@@ -50,6 +50,10 @@ final class ObservedStore: HabitStore {
         try await base.committedUser(user)
     }
 
+    func committedActiveHabits(_ user: UserID) async throws -> [(habit: Habit, entries: [DayEntry])] {
+        try await base.committedActiveHabits(user)
+    }
+
     /// Applies `change` and notes whether the caller runs on an event loop thread.
     private func record(_ change: (inout Counts) -> Void) -> Counts {
         let isOnEventLoop = MultiThreadedEventLoopGroup.currentEventLoop != nil

@@ -27,6 +27,11 @@ public protocol HabitStore: Sendable {
     /// a transaction (PostgreSQL: a single `SELECT`, which sees one snapshot), for reads that must not queue
     /// behind the user's writes. It never provisions the user.
     func committedUser(_ user: UserID) async throws -> UserRecord?
+
+    /// The user's unarchived habits ascending by ordinal, each with its whole entry log ascending by day, as last
+    /// committed; empty for a user never seen. Like `committedUser`, one read without the user's lock or a
+    /// transaction (PostgreSQL: a single `SELECT`), so GetCharacter's streak overview never queues behind writes.
+    func committedActiveHabits(_ user: UserID) async throws -> [(habit: Habit, entries: [DayEntry])]
 }
 
 /// The operations of one user's transaction. Everything is scoped to `userID`: ids of other users' rows are
@@ -119,6 +124,14 @@ extension UserTransaction {
     public func habitWithEntries(_ id: HabitID) async throws -> (habit: Habit, entries: [DayEntry])? {
         guard let habit = try await habit(id) else { return nil }
         return (habit, try await entries(habit: id, from: nil, through: nil))
+    }
+
+    /// The unarchived habits ascending by ordinal, each with its entry log ascending by day: two reads, whatever
+    /// the number of habits.
+    public func activeHabitsWithEntries() async throws -> [(habit: Habit, entries: [DayEntry])] {
+        let habits = try await habits(afterOrdinal: nil, limit: .max, includeArchived: false)
+        let entriesByHabit = Dictionary(grouping: try await entries(habit: nil, from: nil, through: nil), by: \.habitID)
+        return habits.map { ($0, entriesByHabit[$0.id] ?? []) }
     }
 
     /// The two steps one after the other: right for any store whose statements cost no round trip.

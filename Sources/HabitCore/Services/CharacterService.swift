@@ -31,6 +31,42 @@ public struct CharacterService: Sendable {
         public var lastClosedDay: LocalDay
     }
 
+    /// How the user's active habits stand today (rule R3's `current` and `best` per habit, summarised).
+    public struct StreakOverview: Sendable, Hashable {
+        /// Active habits whose current streak is at least 1.
+        public var habitsOnStreak: Int
+        /// The longest current streak among active habits.
+        public var longestCurrent: Int
+        /// The longest streak any active habit ever had.
+        public var longestEver: Int
+
+        /// The overview of `habits` (each with its whole entry log) on `today`.
+        init(_ habits: [(habit: Habit, entries: [DayEntry])], today: LocalDay) {
+            self.init(habitsOnStreak: 0, longestCurrent: 0, longestEver: 0)
+            for (habit, entries) in habits {
+                let streak = StreakCalculator(habit).streaks(entries: entries, today: today)
+                if streak.current >= 1 { habitsOnStreak += 1 }
+                longestCurrent = max(longestCurrent, streak.current)
+                longestEver = max(longestEver, streak.best)
+            }
+        }
+
+        /// Assembles an overview.
+        public init(habitsOnStreak: Int, longestCurrent: Int, longestEver: Int) {
+            self.habitsOnStreak = habitsOnStreak
+            self.longestCurrent = longestCurrent
+            self.longestEver = longestEver
+        }
+    }
+
+    /// The character with its streak overview, both as of one moment.
+    public struct CharacterOverview: Sendable, Hashable {
+        /// The character.
+        public var character: CharacterView
+        /// Its active habits' streaks.
+        public var streaks: StreakOverview
+    }
+
     /// What `updateSettings` changes; nil fields stay.
     public struct SettingsChanges: Sendable, Hashable {
         /// 1 to 64 characters.
@@ -48,27 +84,50 @@ public struct CharacterService: Sendable {
         }
     }
 
-    /// The character, after any due rollover.
-    ///
-    /// A known user with no day to close is read from their committed row alone (`HabitStore.committedUser`:
-    /// no lock, no transaction); a first call or a due rollover takes the full session, which writes.
+    /// The character, after any due rollover: one committed read for a known user with no day to close
+    /// (`afterRollover`).
     public func get(_ user: UserID) async throws(HabitError) -> CharacterView {
-        let now = environment.sessionNow()
-        let stored: UserRecord?
-        do {
-            stored = try await environment.store.committedUser(user)
-        } catch let error as HabitError {
-            throw error
-        } catch {
-            throw HabitError(.unavailable, "store failed: \(error)")
+        try await afterRollover(
+            user,
+            committed: { stored, today in CharacterView(stored, today: today, rules: environment.rules) },
+            inSession: { session in session.characterView })
+    }
+
+    /// The character and its streak overview, after any due rollover: two committed reads for a known user with
+    /// no day to close (`committedUser`, `committedActiveHabits`), whatever the number of habits.
+    public func overview(_ user: UserID) async throws(HabitError) -> CharacterOverview {
+        try await afterRollover(
+            user,
+            committed: { stored, today in
+                CharacterOverview(
+                    character: CharacterView(stored, today: today, rules: environment.rules),
+                    streaks: StreakOverview(try await environment.store.committedActiveHabits(user), today: today))
+            },
+            inSession: { session in
+                CharacterOverview(
+                    character: session.characterView,
+                    streaks: StreakOverview(try await session.transaction.activeHabitsWithEntries(), today: session.today))
+            })
+    }
+
+    /// A read that needs no session when it can be helped: a known user with no day to close is read from
+    /// committed rows (`HabitStore.committedUser` and what `committed` reads: no lock, no transaction, so reads
+    /// never queue behind the user's writes); a first call or a due rollover runs `inSession` in a full
+    /// session, which writes.
+    private func afterRollover<T: Sendable>(
+        _ user: UserID,
+        committed: (UserRecord, LocalDay) async throws -> T,
+        inSession: (inout UserSession) async throws -> T
+    ) async throws(HabitError) -> T {
+        let answer: T? = try await environment.mappingStoreErrors {
+            guard let stored = try await environment.store.committedUser(user),
+                let reckoner = try? DayReckoner(stored.settings)
+            else { return nil }
+            let today = reckoner.localDay(of: environment.sessionNow())
+            return UserSession.isRolloverDue(stored, today: today) ? nil : try await committed(stored, today)
         }
-        if let stored, let reckoner = try? DayReckoner(stored.settings) {
-            let today = reckoner.localDay(of: now)
-            if !UserSession.isRolloverDue(stored, today: today) {
-                return CharacterView(stored, today: today, rules: environment.rules)
-            }
-        }
-        return try await environment.withSession(user) { session in session.characterView }
+        if let answer { return answer }
+        return try await environment.withSession(user, inSession)
     }
 
     /// Changes name, zone or day start. Past entries keep their stored days; the watermark never moves back, so

@@ -31,13 +31,20 @@ public struct HabitEnvironment: Sendable {
     ) async throws(HabitError) -> T {
         let now = sessionNow()
         let rules = rules
-        do {
-            return try await store.withUserTransaction(user) { transaction in
+        return try await mappingStoreErrors {
+            try await store.withUserTransaction(user) { transaction in
                 var session = try await UserSession.open(transaction, now: now, rules: rules)
                 let result = try await body(&session)
                 _ = try await session.flush()
                 return result
             }
+        }
+    }
+
+    /// Runs `work` against the store, rethrowing `HabitError` as is and any other failure as `.unavailable`.
+    func mappingStoreErrors<T>(_ work: () async throws -> T) async throws(HabitError) -> T {
+        do {
+            return try await work()
         } catch let error as HabitError {
             throw error
         } catch {

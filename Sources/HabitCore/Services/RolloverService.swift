@@ -27,13 +27,8 @@ public struct RolloverService: Sendable {
     /// transaction each; one user's failure does not stop the others. Cancellation stops the pass between two
     /// users (the rest stay due), so a shutting-down worker never starts another transaction.
     public func rollOverDueUsers(limit: Int) async throws(HabitError) -> PassSummary {
-        let due: [UserID]
-        do {
-            due = try await environment.store.usersDueForRollover(at: environment.clock.now(), limit: max(0, limit))
-        } catch let error as HabitError {
-            throw error
-        } catch {
-            throw HabitError(.unavailable, "store failed: \(error)")
+        let due = try await environment.mappingStoreErrors {
+            try await environment.store.usersDueForRollover(at: environment.clock.now(), limit: max(0, limit))
         }
         var summary = PassSummary(rolledOver: [], failures: [], dueCount: due.count)
         for user in due where !Task.isCancelled {
