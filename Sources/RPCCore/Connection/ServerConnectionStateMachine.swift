@@ -25,6 +25,8 @@ public struct ServerConnectionStateMachine: Sendable {
     /// What the channel handler must do.
     public enum Action: Sendable {
         case none
+        /// The client's first SETTINGS arrived: the connection is open for calls (start keepalive).
+        case handshakeCompleted
         /// Write these frames.
         case send([Frame])
         /// Run a handler for a new call.
@@ -111,7 +113,7 @@ public struct ServerConnectionStateMachine: Sendable {
         case (.awaitingSettings, .frame(.settings(let entries))):
             peerSettings.apply(entries, isFirst: true)
             phase = .active
-            return .none
+            return .handshakeCompleted
         case (.awaitingSettings, _), (.awaitingPreface, _):
             return violation(ProtocolViolation(.unexpectedFrame, .protocolError, "the first frame must be SETTINGS"))
         case (.active, .preface):
