@@ -314,19 +314,24 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func writeMessage(
         _ token: ServerConnectionStateMachine.CallToken, _ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>
     ) {
-        switch machine.takeSendCredit(token) {
-        case true?:
+        switch machine.sendMessage(token, size: message.readableBytes) {
+        case .send:
             write([.data(callID: token.callID, message: message, endStream: false)])
             continuation.resume()
-        case false?:
+        case .wait:
             calls[token]?.blockedWriters.append((message, continuation))
-        case nil:
+        case .callEnded:
             continuation.resume(throwing: RPCError(code: .cancelled, message: "the call has ended"))
+        case .tooLarge(let action, let error):
+            continuation.resume(throwing: error)
+            execute(action)
         }
     }
 
     private func releaseWriters(_ token: ServerConnectionStateMachine.CallToken) {
-        while let (message, continuation) = calls[token]?.blockedWriters.first, machine.takeSendCredit(token) == true {
+        while let (message, continuation) = calls[token]?.blockedWriters.first,
+            case .send = machine.sendMessage(token, size: message.readableBytes)
+        {
             calls[token]?.blockedWriters.removeFirst()
             write([.data(callID: token.callID, message: message, endStream: false)])
             continuation.resume()

@@ -6,9 +6,66 @@ import RPCServer
 import Synchronization
 import Testing
 
+/// A client that accepts frames of at most the protocol's minimum MAX_FRAME_SIZE.
+private func smallFrameSettings() -> ConnectionSettings {
+    var settings = ConnectionSettings()
+    settings.maxFrameSize = ConnectionSettings.minimumMaxFrameSize
+    return settings
+}
+
+/// The stream messages a call delivered before it failed.
+private final class ReceivedMessages: Sendable {
+    let messages = Mutex<[ByteBuffer]>([])
+}
+
 /// Whether a scripted server has seen a REQUEST.
 private final class RequestSeen: Sendable {
     let flag = Atomic(false)
+}
+
+/// The server never sends a RESPONSE or DATA over the client's MAX_FRAME_SIZE (docs/PROTOCOL.md §5.2, §5.3).
+@Suite struct ResponseFrameSizeTests {
+    @Test func aResponseOverTheClientsMaxFrameSizeEndsTheCallResourceExhaustedAndTheConnectionStays() async throws {
+        try await withEchoServer { address, _, _ in
+            let connection = try await ClientConnection.connect(to: address, settings: smallFrameSettings())
+            // A RESPONSE's length is 3 bytes of meta plus the message: 16,381 bytes fit exactly.
+            let fits = ByteBuffer(repeating: 1, count: 16_381)
+            let echoed = try await connection.unary(EchoService.unary, request: fits, options: CallOptions())
+            #expect(echoed == fits)
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await connection.unary(EchoService.unary, request: ByteBuffer(repeating: 2, count: 20_000), options: CallOptions())
+            }
+            #expect(error?.code == .resourceExhausted)
+            #expect(error?.message == "RESPONSE frame of 20003 bytes exceeds the client's max 16384")
+            #expect(error?.isNotProcessed == false)
+            let after = try await connection.unary(EchoService.unary, request: payload(5), options: CallOptions())
+            #expect(value(after) == 5)
+            #expect(connection.acceptsCalls)
+            await connection.close()
+        }
+    }
+
+    @Test(arguments: [RPCServer.HandlerPlacement.globalExecutor, .eventLoop])
+    func aStreamMessageOverTheClientsMaxFrameSizeEndsTheCallAfterTheMessagesBeforeIt(placement: RPCServer.HandlerPlacement) async throws {
+        try await withEchoServer(configure: { $0.handlerPlacement = placement }) { address, _, _ in
+            let connection = try await ClientConnection.connect(to: address, settings: smallFrameSettings())
+            let received = ReceivedMessages()
+            let error = await #expect(throws: RPCError.self) {
+                try await connection.streaming(EchoService.bidi, options: CallOptions(), requests: { writer in
+                    try await writer.write(payload(1))
+                    try await writer.write(ByteBuffer(repeating: 3, count: 20_000))
+                }, responses: { responses in
+                    for try await message in responses { received.messages.withLock { $0.append(message) } }
+                })
+            }
+            #expect(error?.code == .resourceExhausted)
+            #expect(error?.message == "DATA frame of 20000 bytes exceeds the client's max 16384")
+            #expect(received.messages.withLock { $0 } == [payload(1)])
+            let after = try await connection.unary(EchoService.unary, request: payload(6), options: CallOptions())
+            #expect(value(after) == 6)
+            await connection.close()
+        }
+    }
 }
 
 /// The Swift client's keepalive (docs/PROTOCOL.md §9), against a scripted server.
