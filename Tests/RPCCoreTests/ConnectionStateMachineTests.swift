@@ -353,6 +353,32 @@ private let stream = MethodDescriptor(service: "t.S", method: "Stream", id: Meth
         #expect(machine.availability == .closed)
     }
 
+    @Test func trailingMetadataOverTheClientsCapFailsThatCallOnly() throws {
+        var settings = ConnectionSettings()
+        settings.maxMetadataSize = 20
+        var machine = ClientConnectionStateMachine(settings: settings)
+        _ = machine.receive(.frame(.settings([])))
+        // 4 + 3 + 13 = 20 bytes: at the cap. The reserved entry the decoder drops still counts: 4 + 6 + 0.
+        let atCap = Frame.response(callID: 1, ResponseStatus(code: 0, metadata: ["k-1": .text("0123456789abc")]),
+                                   isNotProcessed: false, message: ByteBuffer())
+        var overCap = Frame.response(callID: 2, ResponseStatus(code: 0, metadata: ["k-1": .text("0123456789abc"), "hrpc-x": .text("")]),
+                                     isNotProcessed: false, message: ByteBuffer()).encoded()
+        var decoder = FrameDecoder(maxFrameSize: settings.maxFrameSize, expectsPreface: false)
+        let received = try #require(try decoder.decodeNext(&overCap))
+        guard case .frame(.response(_, let status, _, _)) = received else {
+            Issue.record("not a RESPONSE: \(received)")
+            return
+        }
+        #expect(status.metadata.count == 1 && status.metadataSize == 30)
+
+        #expect(machine.openCall() == 1)
+        #expect(machine.openCall() == 2)
+        #expect(machine.receive(.frame(atCap)) == .complete(callID: 1, .success(ByteBuffer())))
+        #expect(machine.receive(received) == .complete(
+            callID: 2, .failure(RPCError(code: .resourceExhausted, message: "trailing metadata of 30 bytes exceeds max 20"))))
+        #expect(machine.availability == .ready, "the connection stays")
+    }
+
     @Test func aRequestFromTheServerIsAViolation() {
         var machine = makeReady()
         guard case .close(_, .goAway(.protocolError, _)?, _) = machine.receive(.frame(.cancel(callID: 1))) else {

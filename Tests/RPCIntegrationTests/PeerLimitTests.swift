@@ -149,3 +149,33 @@ private final class RequestSeen: Sendable {
         await server.close()
     }
 }
+
+/// The Swift client holds a RESPONSE's trailing metadata to its MAX_METADATA_SIZE (docs/PROTOCOL.md §5.6).
+@Suite struct TrailingMetadataCapTests {
+    @Test func trailingMetadataOverTheClientsCapFailsThatCallOnly() async throws {
+        // Answers every REQUEST with its message and a trailing entry whose value is as long as the
+        // request's u32 says: 4 + 5 ("extra") + n bytes of metadata.
+        let server = try await RawServer.start { frame in
+            guard case .request(let callID, _, let message?, _) = frame, let size = value(message) else { return [] }
+            let status = ResponseStatus(code: 0, metadata: ["extra": .text(String(repeating: "x", count: Int(size)))])
+            return [.response(callID: callID, status, isNotProcessed: false, message: message)]
+        }
+        var settings = ConnectionSettings()
+        settings.maxMetadataSize = 100
+        let connection = try await ClientConnection.connect(to: try server.address, settings: settings)
+        let atCap = try await connection.unary(EchoService.unary, request: payload(91), options: CallOptions())
+        #expect(value(atCap) == 91)
+        let error = await #expect(throws: RPCError.self) {
+            _ = try await connection.unary(EchoService.unary, request: payload(92), options: CallOptions())
+        }
+        #expect(error?.code == .resourceExhausted)
+        #expect(error?.message == "trailing metadata of 101 bytes exceeds max 100")
+        #expect(error?.isNotProcessed == false, "the server processed the call")
+        let after = try await connection.unary(EchoService.unary, request: payload(0), options: CallOptions())
+        #expect(value(after) == 0)
+        #expect(connection.acceptsCalls)
+        #expect(!server.frames.contains { $0.type == .goAway })
+        await connection.close()
+        await server.close()
+    }
+}
