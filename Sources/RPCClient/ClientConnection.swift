@@ -46,11 +46,16 @@ public final class ClientConnection: RPCClientTransport, Sendable {
         self.taskExecutor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
     }
 
-    /// Connects, sends the preface and SETTINGS, and returns once the server's SETTINGS arrived; `group`
-    /// defaults to NIO's singleton.
+    /// Connects, sends the preface and SETTINGS, and returns once the server's SETTINGS arrived, all within
+    /// `connectTimeout`; `group` defaults to NIO's singleton.
+    ///
+    /// The connection pings a server it has heard nothing from for `settings.keepaliveTimeMilliseconds`
+    /// (0: never), and closes, failing its open calls UNAVAILABLE, when nothing arrives within
+    /// `keepaliveTimeout` of that PING (docs/PROTOCOL.md §9: 10 s; shorter only in tests).
     public static func connect(
         to address: SocketAddress,
         settings: ConnectionSettings = ConnectionSettings(),
+        keepaliveTimeout: TimeAmount = .seconds(10),
         connectTimeout: TimeAmount = .seconds(5),
         group: (any EventLoopGroup)? = nil
     ) async throws -> ClientConnection {
@@ -58,13 +63,19 @@ public final class ClientConnection: RPCClientTransport, Sendable {
         let status = ConnectionStatus()
         let eventLoop = group.next()
         let ready = eventLoop.makePromise(of: Void.self)
+        // Bounds the handshake too: a peer that accepts TCP but never sends SETTINGS must not hang the caller.
+        let handshakeTimer = eventLoop.scheduleTask(in: connectTimeout) {
+            ready.fail(RPCError(code: .unavailable, message: "no SETTINGS within \(connectTimeout)"))
+        }
+        defer { handshakeTimer.cancel() }
         let channel = try await ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ClientConnectionHandler(settings: settings, status: status, readyPromise: ready))
+                        ClientConnectionHandler(settings: settings, keepaliveTimeout: keepaliveTimeout, status: status,
+                                                readyPromise: ready))
                 }
             }
             .connect(to: address).get()

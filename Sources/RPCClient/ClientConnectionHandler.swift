@@ -36,9 +36,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     /// Frames encoded since the last flush, written as one buffer.
     private var pendingOutput = ByteBuffer()
     private var isFlushScheduled = false
+    private var keepalive: KeepaliveStateMachine
+    private var keepaliveTimer: Scheduled<Void>?
 
-    init(settings: ConnectionSettings, status: ConnectionStatus, readyPromise: EventLoopPromise<Void>) {
+    init(settings: ConnectionSettings, keepaliveTimeout: TimeAmount, status: ConnectionStatus, readyPromise: EventLoopPromise<Void>) {
         self.machine = ClientConnectionStateMachine(settings: settings)
+        self.keepalive = KeepaliveStateMachine(keepaliveTimeMilliseconds: settings.keepaliveTimeMilliseconds,
+                                               timeout: keepaliveTimeout, now: .now())
         self.processor = NIOSingleStepByteToMessageProcessor(FrameDecoder(maxFrameSize: settings.maxFrameSize, expectsPreface: false))
         self.status = status
         self.readyPromise = readyPromise
@@ -73,10 +77,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         isReading = false
+        // Once per read batch: the batch's bytes all arrived by now.
+        keepalive.received(at: .now())
         flushIfNeeded()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        keepaliveTimer?.cancel()
         let error = RPCError(code: .unavailable, message: "connection closed")
         fail(machine.closed(), with: error)
         failPendingStarts(RPCError(code: .unavailable, message: "connection closed before the call started", isNotProcessed: true))
@@ -187,6 +194,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         case .ready:
             status.markReady(maxConcurrentCalls: Int(machine.peerSettings.maxConcurrentCalls))
             readyPromise.succeed()
+            runKeepalive(keepalive.start(peerMinPingIntervalMilliseconds: machine.peerSettings.minPingIntervalMilliseconds))
         case .send(let frames):
             for frame in frames { write(frame) }
         case .complete(let callID, let result):
@@ -220,6 +228,30 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             if let goAway { write(goAway) }
             flushIfNeeded()
             context?.close(promise: nil)
+        }
+    }
+
+    /// Executes a keepalive decision: PING a silent server, and close when it stays silent.
+    private func runKeepalive(_ action: KeepaliveStateMachine.Action) {
+        switch action {
+        case .none:
+            return
+        case .check(let deadline):
+            armKeepalive(at: deadline)
+        case .ping(let data, let deadline):
+            write(.ping(data))
+            armKeepalive(at: deadline)
+        case .timedOut(let message):
+            execute(.close(error: RPCError(code: .unavailable, message: message), goAway: .goAway(.timeout, message: message),
+                           failing: machine.closed()))
+        }
+    }
+
+    private func armKeepalive(at deadline: NIODeadline) {
+        guard let context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        keepaliveTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            loopBound.value.runKeepalive(loopBound.value.keepalive.timerFired(now: .now()))
         }
     }
 

@@ -16,8 +16,13 @@ public final class RPCClient: RPCClientTransport, Sendable {
         public var addresses: [SocketAddress]
         /// Connections kept to each address. Default 1.
         public var connectionsPerAddress: Int = 1
-        /// What this side announces in SETTINGS (max frame size, initial call credit, ...).
+        /// What this side announces in SETTINGS (max frame size, initial call credit, ...). Its
+        /// `keepaliveTimeMilliseconds` (default 30 s) is also how long a connection waits without
+        /// receiving anything before it pings the server; 0 = never, and announced as such.
         public var settings = ConnectionSettings()
+        /// Time to wait for anything after a keepalive PING before the connection is closed and its
+        /// calls fail UNAVAILABLE. Default 10 s, the protocol's value; shorter only in tests.
+        public var keepaliveTimeout: TimeAmount = .seconds(10)
         /// Time allowed for TCP connect plus the handshake. Default 5 s.
         public var connectTimeout: TimeAmount = .seconds(5)
         /// First reconnect delay after a failed connect; doubles up to ``maxBackoff``. Default 100 ms.
@@ -151,7 +156,8 @@ public final class RPCClient: RPCClientTransport, Sendable {
         return Task {
             do {
                 let connection = try await ClientConnection.connect(
-                    to: address, settings: configuration.settings, connectTimeout: configuration.connectTimeout,
+                    to: address, settings: configuration.settings, keepaliveTimeout: configuration.keepaliveTimeout,
+                    connectTimeout: configuration.connectTimeout,
                     group: configuration.eventLoopGroup)
                 slots.withLock { slots in
                     slots[index].connection = connection

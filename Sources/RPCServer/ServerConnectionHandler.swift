@@ -34,7 +34,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private var pendingOutput = ByteBuffer()
     private var isFlushScheduled = false
     private var isClosing = false
-    private var lastFrameTime = NIODeadline.now()
+    private var keepalive: KeepaliveStateMachine
     private var lastBusyTime = NIODeadline.now()
     private var timers: [Scheduled<Void>] = []
     private var keepaliveTimer: Scheduled<Void>?
@@ -48,6 +48,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                                                     memoryBudget: configuration.memoryBudgetPerConnection)
         self.processor = NIOSingleStepByteToMessageProcessor(
             FrameDecoder(maxFrameSize: configuration.settings.maxFrameSize, expectsPreface: true))
+        self.keepalive = KeepaliveStateMachine(keepaliveTimeMilliseconds: configuration.settings.keepaliveTimeMilliseconds,
+                                               timeout: configuration.keepaliveTimeout, now: .now())
         self.configuration = configuration
         self.interceptors = interceptors
         self.logger = logger
@@ -71,19 +73,19 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if let age = configuration.maxConnectionAge {
             timers.append(eventLoop.scheduleTask(in: age) { loopBound.value.beginDrain(reason: "max connection age reached") })
         }
-        armKeepalive(in: .milliseconds(Int64(configuration.settings.keepaliveTimeMilliseconds)))
         armIdle(in: .milliseconds(Int64(configuration.settings.idleTimeoutMilliseconds)))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !isClosing else { return }
         isReading = true
-        lastFrameTime = .now()
+        let now = NIODeadline.now()
+        keepalive.received(at: now)
         let buffer = unwrapInboundIn(data)
         do {
             try processor.process(buffer: buffer) { event in
                 guard !self.isClosing else { return }
-                self.execute(self.machine.receive(event, now: self.lastFrameTime))
+                self.execute(self.machine.receive(event, now: now))
             }
         } catch let violation as ProtocolViolation {
             reject(violation)
@@ -129,6 +131,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         switch action {
         case .none:
             return
+        case .handshakeCompleted:
+            runKeepalive(keepalive.start(peerMinPingIntervalMilliseconds: machine.peerSettings.minPingIntervalMilliseconds))
         case .send(let frames):
             write(frames)
         case .start(let call):
@@ -310,19 +314,24 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func writeMessage(
         _ token: ServerConnectionStateMachine.CallToken, _ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>
     ) {
-        switch machine.takeSendCredit(token) {
-        case true?:
+        switch machine.sendMessage(token, size: message.readableBytes) {
+        case .send:
             write([.data(callID: token.callID, message: message, endStream: false)])
             continuation.resume()
-        case false?:
+        case .wait:
             calls[token]?.blockedWriters.append((message, continuation))
-        case nil:
+        case .callEnded:
             continuation.resume(throwing: RPCError(code: .cancelled, message: "the call has ended"))
+        case .tooLarge(let action, let error):
+            continuation.resume(throwing: error)
+            execute(action)
         }
     }
 
     private func releaseWriters(_ token: ServerConnectionStateMachine.CallToken) {
-        while let (message, continuation) = calls[token]?.blockedWriters.first, machine.takeSendCredit(token) == true {
+        while let (message, continuation) = calls[token]?.blockedWriters.first,
+            case .send = machine.sendMessage(token, size: message.readableBytes)
+        {
             calls[token]?.blockedWriters.removeFirst()
             write([.data(callID: token.callID, message: message, endStream: false)])
             continuation.resume()
@@ -362,26 +371,29 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if machine.openCalls > 0 { lastBusyTime = .now() }
     }
 
-    private func armKeepalive(in delay: TimeAmount) {
-        guard delay.nanoseconds > 0, let context else { return }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        keepaliveTimer = context.eventLoop.scheduleTask(in: delay) { loopBound.value.keepaliveFired() }
+    /// Executes a keepalive decision; it starts once the handshake is done (the handshake timeout
+    /// governs until then, and SETTINGS must be the first frame sent).
+    private func runKeepalive(_ action: KeepaliveStateMachine.Action) {
+        switch action {
+        case .none:
+            return
+        case .check(let deadline):
+            armKeepalive(at: deadline)
+        case .ping(let data, let deadline):
+            write([.ping(data)])
+            armKeepalive(at: deadline)
+        case .timedOut(let message):
+            logger.info("keepalive timeout", metadata: ["rpc.peer": "\(peer)"])
+            write([.goAway(.timeout, message: message)])
+        }
     }
 
-    private func keepaliveFired() {
-        guard !isClosing else { return }
-        let interval = TimeAmount.milliseconds(Int64(configuration.settings.keepaliveTimeMilliseconds))
-        let silence = NIODeadline.now() - lastFrameTime
-        if machine.isAwaitingHandshake {
-            // The handshake timeout governs until then, and SETTINGS must be the first frame sent.
-            armKeepalive(in: interval)
-        } else if silence >= interval + configuration.keepaliveTimeout {
-            write([.goAway(.timeout, message: "keepalive timeout: no frame for \(silence.nanoseconds / 1_000_000) ms")])
-        } else if silence >= interval {
-            write([.ping(UInt64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds))])
-            armKeepalive(in: configuration.keepaliveTimeout)
-        } else {
-            armKeepalive(in: interval - silence)
+    private func armKeepalive(at deadline: NIODeadline) {
+        guard let context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        keepaliveTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            guard !loopBound.value.isClosing else { return }
+            loopBound.value.runKeepalive(loopBound.value.keepalive.timerFired(now: .now()))
         }
     }
 
@@ -394,7 +406,7 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func idleFired() {
         guard !isClosing else { return }
         let timeout = TimeAmount.milliseconds(Int64(configuration.settings.idleTimeoutMilliseconds))
-        let idle = NIODeadline.now() - max(lastBusyTime, lastFrameTime)
+        let idle = NIODeadline.now() - max(lastBusyTime, keepalive.lastReceived)
         // Before the handshake the handshake timeout applies, not this one.
         if machine.openCalls == 0, idle >= timeout, !machine.isAwaitingHandshake {
             beginDrain(reason: "idle timeout")

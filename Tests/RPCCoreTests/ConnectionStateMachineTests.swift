@@ -135,13 +135,87 @@ private let stream = MethodDescriptor(service: "t.S", method: "Stream", id: Meth
             Issue.record("not started")
             return
         }
-        #expect(fresh.takeSendCredit(call.token) == true)
-        #expect(fresh.takeSendCredit(call.token) == false)
+        guard case .send = fresh.sendMessage(call.token, size: 1), case .wait = fresh.sendMessage(call.token, size: 1) else {
+            Issue.record("the credit of 1 was not enforced")
+            return
+        }
         guard case .creditAvailable(call.token) = fresh.receive(.frame(.credit(callID: 1, increment: 4)), now: .now()) else {
             Issue.record("writer not released")
             return
         }
-        #expect(fresh.takeSendCredit(call.token) == true)
+        guard case .send = fresh.sendMessage(call.token, size: 1) else {
+            Issue.record("credit granted but the message held")
+            return
+        }
+    }
+
+    /// A machine whose client announced `maxFrameSize`, with one call of `method` started.
+    func machineWithCall(
+        clientMaxFrameSize maxFrameSize: UInt32, _ method: MethodDescriptor = echo
+    ) throws -> (ServerConnectionStateMachine, ServerConnectionStateMachine.CallToken) {
+        let router = try MethodRouter([
+            ServerMethod(descriptor: echo, handler: .unary { request, _ in request }),
+            ServerMethod(descriptor: stream, handler: .streaming { _, _, _ in }),
+        ])
+        var machine = ServerConnectionStateMachine(router: router, settings: ConnectionSettings(), memoryBudget: 1 << 20)
+        _ = machine.receive(.preface(major: 1, minor: 0), now: .now())
+        guard case .handshakeCompleted = machine.receive(.frame(.settings([ConnectionSettings.Entry(id: 1, value: maxFrameSize)])), now: .now()),
+            case .start(let call) = machine.receive(request(1, method, endStream: method.kind == .unary), now: .now())
+        else { throw RPCError(code: .internalError, message: "no call started") }
+        return (machine, call.token)
+    }
+
+    @Test func aResponseOverTheClientsMaxFrameSizeBecomesResourceExhaustedNamingBothSizes() throws {
+        // A RESPONSE's length is 3 bytes of meta plus the message.
+        var (machine, token) = try machineWithCall(clientMaxFrameSize: 16_384)
+        let fits = ByteBuffer(repeating: 1, count: 16_381)
+        guard case .send([.response(callID: 1, .ok, isNotProcessed: false, message: fits)]) = machine.complete(token, with: .message(fits)) else {
+            Issue.record("a RESPONSE of exactly the client's max was not sent as it is")
+            return
+        }
+        (machine, token) = try machineWithCall(clientMaxFrameSize: 16_384)
+        guard case .send(let frames) = machine.complete(token, with: .message(ByteBuffer(repeating: 1, count: 16_382))) else {
+            Issue.record("no RESPONSE")
+            return
+        }
+        let expected = ResponseStatus(code: 8, message: "RESPONSE frame of 16385 bytes exceeds the client's max 16384")
+        #expect(frames == [.response(callID: 1, expected, isNotProcessed: false, message: nil)])
+        #expect(machine.openCalls == 0)
+    }
+
+    @Test func anErrorResponseOverTheClientsMaxFrameSizeIsReplacedKeepingNotProcessed() throws {
+        let started = try machineWithCall(clientMaxFrameSize: 16_384)
+        var machine = started.0
+        let token = started.1
+        let error = RPCError(code: .unauthenticated, message: String(repeating: "m", count: 20_000), isNotProcessed: true)
+        guard case .send(let frames) = machine.complete(token, with: .error(error)) else {
+            Issue.record("no RESPONSE")
+            return
+        }
+        let expected = ResponseStatus(code: 8, message: "RESPONSE frame of 20003 bytes exceeds the client's max 16384")
+        #expect(frames == [.response(callID: 1, expected, isNotProcessed: true, message: nil)])
+    }
+
+    @Test func aStreamMessageOverTheClientsMaxFrameSizeEndsTheCall() throws {
+        let started = try machineWithCall(clientMaxFrameSize: 16_384, stream)
+        var machine = started.0
+        let token = started.1
+        guard case .send = machine.sendMessage(token, size: 16_384) else {
+            Issue.record("a DATA message of exactly the client's max was held")
+            return
+        }
+        guard case .tooLarge(.cancel(token, let frames), let error) = machine.sendMessage(token, size: 16_385) else {
+            Issue.record("an oversized DATA message did not end the call")
+            return
+        }
+        let text = "DATA frame of 16385 bytes exceeds the client's max 16384"
+        #expect(error == RPCError(code: .resourceExhausted, message: text))
+        #expect(frames == [.response(callID: 1, ResponseStatus(code: 8, message: text), isNotProcessed: false, message: nil)])
+        #expect(machine.openCalls == 0)
+        guard case .callEnded = machine.sendMessage(token, size: 1), case .none = machine.complete(token, with: .noMessage) else {
+            Issue.record("the ended call still sends")
+            return
+        }
     }
 
     func makeMachineWithPeerCredit(_ credit: UInt32) throws -> ServerConnectionStateMachine {
@@ -277,6 +351,32 @@ private let stream = MethodDescriptor(service: "t.S", method: "Stream", id: Meth
         #expect(error.message.contains("RESOURCE_LIMIT") && error.message.contains("too many connections"))
         #expect(failing.isEmpty)
         #expect(machine.availability == .closed)
+    }
+
+    @Test func trailingMetadataOverTheClientsCapFailsThatCallOnly() throws {
+        var settings = ConnectionSettings()
+        settings.maxMetadataSize = 20
+        var machine = ClientConnectionStateMachine(settings: settings)
+        _ = machine.receive(.frame(.settings([])))
+        // 4 + 3 + 13 = 20 bytes: at the cap. The reserved entry the decoder drops still counts: 4 + 6 + 0.
+        let atCap = Frame.response(callID: 1, ResponseStatus(code: 0, metadata: ["k-1": .text("0123456789abc")]),
+                                   isNotProcessed: false, message: ByteBuffer())
+        var overCap = Frame.response(callID: 2, ResponseStatus(code: 0, metadata: ["k-1": .text("0123456789abc"), "hrpc-x": .text("")]),
+                                     isNotProcessed: false, message: ByteBuffer()).encoded()
+        var decoder = FrameDecoder(maxFrameSize: settings.maxFrameSize, expectsPreface: false)
+        let received = try #require(try decoder.decodeNext(&overCap))
+        guard case .frame(.response(_, let status, _, _)) = received else {
+            Issue.record("not a RESPONSE: \(received)")
+            return
+        }
+        #expect(status.metadata.count == 1 && status.metadataSize == 30)
+
+        #expect(machine.openCall() == 1)
+        #expect(machine.openCall() == 2)
+        #expect(machine.receive(.frame(atCap)) == .complete(callID: 1, .success(ByteBuffer())))
+        #expect(machine.receive(received) == .complete(
+            callID: 2, .failure(RPCError(code: .resourceExhausted, message: "trailing metadata of 30 bytes exceeds max 20"))))
+        #expect(machine.availability == .ready, "the connection stays")
     }
 
     @Test func aRequestFromTheServerIsAViolation() {

@@ -75,6 +75,7 @@ import Testing
         #expect(buffer.readableBytes == 0)
         if case .frame(let frame) = event, vector.bytes[9] & 0xF8 == 0 {
             #expect(Array(frame.encoded().readableBytesView) == vector.bytes, "re-encoding gives the same bytes")
+            #expect(frame.length == vector.bytes.count - FrameDecoder.headerSize, "the computed length is the header's")
         }
     }
 

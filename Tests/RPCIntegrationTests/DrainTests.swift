@@ -63,11 +63,12 @@ import Testing
     }
 
     @Test func aRequestAfterDrainAckIsRefusedUnavailableNotProcessed() async throws {
-        try await withEchoServer { address, _, server in
+        try await withEchoServer { address, service, server in
             let session = try await RawSession.open(address)
             let slow = Frame.request(callID: 1, RequestHead(methodID: EchoService.slow.id), message: payload(3000), endStream: true)
             try await session.send(clientOpening() + slow.bytes)
-            try await Task.sleep(for: .milliseconds(50))
+            // Drain only once the call runs: before the handshake is done a drain is a plain GOAWAY.
+            try await eventually { service.started == 1 }
             server.beginGracefulShutdown()
             _ = try await session.waitForFrames { $0.contains(.drain) }
             let late = Frame.request(callID: 2, RequestHead(methodID: EchoService.unary.id), message: payload(1), endStream: true)

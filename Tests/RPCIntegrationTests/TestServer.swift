@@ -83,26 +83,139 @@ final class RawSession: Sendable {
     var bytes: [UInt8] { received.state.withLock { $0.bytes } }
     var isClosed: Bool { received.state.withLock { $0.isClosed } }
 
-    /// Waits (up to 60 s: a liveness bound for a loaded machine) until the frames received satisfy `condition`, and returns them.
+    /// Waits until the frames received satisfy `condition`, and returns them.
     func waitForFrames(_ condition: ([Frame]) -> Bool) async throws -> [Frame] {
-        for _ in 0..<6000 {
-            let decoded = try frames(in: bytes)
-            if condition(decoded) { return decoded }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("expected frames did not arrive within 60 s: \(try frames(in: bytes))")
-        return try frames(in: bytes)
+        try await waitForFramesSatisfying(condition) { try frames(in: bytes) }
     }
 
-    /// Waits (up to 60 s: a liveness bound for a loaded machine) until the server closes the connection; returns every byte it sent.
+    /// Waits until the server closes the connection; returns every byte it sent.
     func waitForClose() async throws -> [UInt8] {
-        for _ in 0..<6000 where !isClosed { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(isClosed, "the server did not close the connection")
+        try await waitUntilClosed { isClosed }
         return bytes
     }
 
     func close() async {
         try? await channel.close()
+    }
+}
+
+/// Polls (every 10 ms, up to 60 s: a liveness bound for a loaded machine) until the frames `read` returns
+/// satisfy `condition`, and returns them; records an issue if they never do.
+func waitForFramesSatisfying(_ condition: ([Frame]) -> Bool, read: () throws -> [Frame]) async throws -> [Frame] {
+    for _ in 0..<6000 {
+        let decoded = try read()
+        if condition(decoded) { return decoded }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("expected frames did not arrive within 60 s: \(try read())")
+    return try read()
+}
+
+/// Polls (every 10 ms, up to 60 s) until the peer closed the connection; records an issue if it never does.
+func waitUntilClosed(_ isClosed: () -> Bool) async throws {
+    for _ in 0..<6000 where !isClosed() { try await Task.sleep(for: .milliseconds(10)) }
+    #expect(isClosed(), "the peer did not close the connection")
+}
+
+/// A scripted HabitRPC server on 127.0.0.1 port 0, for testing the client: it sends `settings` to each
+/// connection (nothing if nil), records every frame the client sends, and writes `answer(frame)` back.
+final class RawServer: Sendable {
+    private let listener: any Channel
+    private let received: ReceivedFrames
+
+    private init(listener: any Channel, received: ReceivedFrames) {
+        self.listener = listener
+        self.received = received
+    }
+
+    static func start(
+        settings: [ConnectionSettings.Entry]? = [], answer: @escaping @Sendable (Frame) -> [Frame] = { _ in [] }
+    ) async throws -> RawServer {
+        let received = ReceivedFrames()
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ScriptedServerHandler(settings: settings, received: received, answer: answer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return RawServer(listener: listener, received: received)
+    }
+
+    /// Where clients connect.
+    var address: SocketAddress {
+        get throws {
+            guard let address = listener.localAddress else { throw RPCError(code: .internalError, message: "not bound") }
+            return address
+        }
+    }
+
+    /// Every frame the client sent so far (after its preface).
+    var frames: [Frame] { received.state.withLock { $0.frames } }
+
+    /// Waits until the frames received satisfy `condition`, and returns them.
+    func waitForFrames(_ condition: ([Frame]) -> Bool) async throws -> [Frame] {
+        try await waitForFramesSatisfying(condition) { frames }
+    }
+
+    /// Waits until the client closes its connection; returns every frame it sent.
+    func waitForClose() async throws -> [Frame] {
+        try await waitUntilClosed { received.state.withLock { $0.isClosed } }
+        return frames
+    }
+
+    func close() async {
+        try? await listener.close()
+    }
+}
+
+/// The frames a ``RawServer`` received, and whether the client closed.
+final class ReceivedFrames: Sendable {
+    struct State {
+        var frames: [Frame] = []
+        var isClosed = false
+    }
+    let state = Mutex(State())
+}
+
+/// A ``RawServer`` connection: SETTINGS first, then records and answers each frame.
+final class ScriptedServerHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private let settings: [ConnectionSettings.Entry]?
+    private let received: ReceivedFrames
+    private let answer: @Sendable (Frame) -> [Frame]
+    private var processor = NIOSingleStepByteToMessageProcessor(FrameDecoder(maxFrameSize: 1 << 30, expectsPreface: true))
+
+    init(settings: [ConnectionSettings.Entry]?, received: ReceivedFrames, answer: @escaping @Sendable (Frame) -> [Frame]) {
+        self.settings = settings
+        self.received = received
+        self.answer = answer
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard let settings else { return }
+        context.writeAndFlush(wrapOutboundOut(Frame.settings(settings).encoded()), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var replies = ByteBuffer()
+        do {
+            try processor.process(buffer: unwrapInboundIn(data)) { event in
+                guard case .frame(let frame) = event else { return }
+                received.state.withLock { $0.frames.append(frame) }
+                for reply in answer(frame) { reply.encode(into: &replies) }
+            }
+        } catch {
+            Issue.record("the client sent bytes that do not decode: \(error)")
+            context.close(promise: nil)
+        }
+        if replies.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(replies), promise: nil) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        received.state.withLock { $0.isClosed = true }
     }
 }
 

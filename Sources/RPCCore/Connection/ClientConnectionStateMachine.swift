@@ -157,6 +157,11 @@ public struct ClientConnectionStateMachine: Sendable {
         case .response(let callID, let status, let isNotProcessed, let message):
             guard let call = calls.removeValue(forKey: callID) else { return .none }
             if call.isAbandoned { return .complete(callID: callID, .failure(RPCError(code: .cancelled, message: "abandoned"))) }
+            // Over this side's cap the call fails, not the connection; the server did process it (§5.6).
+            guard status.metadataSize <= Int(localSettings.maxMetadataSize) else {
+                let text = "trailing metadata of \(status.metadataSize) bytes exceeds max \(localSettings.maxMetadataSize)"
+                return .complete(callID: callID, .failure(RPCError(code: .resourceExhausted, message: text)))
+            }
             if let error = status.error(isNotProcessed: isNotProcessed) { return .complete(callID: callID, .failure(error)) }
             return .complete(callID: callID, .success(message))
         case .data(let callID, let message, _):

@@ -25,6 +25,8 @@ public struct ServerConnectionStateMachine: Sendable {
     /// What the channel handler must do.
     public enum Action: Sendable {
         case none
+        /// The client's first SETTINGS arrived: the connection is open for calls (start keepalive).
+        case handshakeCompleted
         /// Write these frames.
         case send([Frame])
         /// Run a handler for a new call.
@@ -39,6 +41,19 @@ public struct ServerConnectionStateMachine: Sendable {
         case close(goAway: Frame?, cancel: [CallToken])
         /// Drain finished: send GOAWAY NO_ERROR and close.
         case closeGracefully
+    }
+
+    /// Whether a streaming handler's DATA message may go out, from ``sendMessage(_:size:)``.
+    public enum SendDecision: Sendable {
+        /// Send it now: one credit was taken.
+        case send
+        /// No credit: wait for ``Action/creditAvailable(_:)``.
+        case wait
+        /// The call is over; the message is dropped.
+        case callEnded
+        /// The message is over the client's MAX_FRAME_SIZE: the call ends with `action` (RESPONSE
+        /// RESOURCE_EXHAUSTED, stop the handler), and `error` is what the handler's write throws.
+        case tooLarge(Action, error: RPCError)
     }
 
     /// How a call's handler ended, to turn into its RESPONSE.
@@ -111,7 +126,7 @@ public struct ServerConnectionStateMachine: Sendable {
         case (.awaitingSettings, .frame(.settings(let entries))):
             peerSettings.apply(entries, isFirst: true)
             phase = .active
-            return .none
+            return .handshakeCompleted
         case (.awaitingSettings, _), (.awaitingPreface, _):
             return violation(ProtocolViolation(.unexpectedFrame, .protocolError, "the first frame must be SETTINGS"))
         case (.active, .preface):
@@ -265,14 +280,21 @@ public struct ServerConnectionStateMachine: Sendable {
         return action
     }
 
-    /// Takes one send credit for a DATA message of `token`: true if it may be sent now, false if the
-    /// writer must wait for ``Action/creditAvailable(_:)``, nil if the call is over.
-    public mutating func takeSendCredit(_ token: CallToken) -> Bool? {
-        guard var call = calls[token.callID], call.serial == token.serial else { return nil }
-        guard call.sendCredit > 0 else { return false }
+    /// Decides whether the handler of `token` may send a DATA message of `size` bytes now, and takes
+    /// one send credit if so. A message over the client's MAX_FRAME_SIZE is never sent: the call ends
+    /// with RESOURCE_EXHAUSTED instead (docs/PROTOCOL.md §5.3).
+    public mutating func sendMessage(_ token: CallToken, size: Int) -> SendDecision {
+        guard var call = calls[token.callID], call.serial == token.serial else { return .callEnded }
+        // A DATA frame's `length` is its message: the one compare that keeps oversized frames off the wire.
+        guard size <= Int(peerSettings.maxFrameSize) else {
+            calls[token.callID] = nil
+            let error = RPCError(code: .resourceExhausted, message: oversizedMessage(.data, length: size))
+            return .tooLarge(finishRemoved(token.callID, call, send: [response(token.callID, error)]), error: error)
+        }
+        guard call.sendCredit > 0 else { return .wait }
         call.sendCredit -= 1
         calls[token.callID] = call
-        return true
+        return .send
     }
 
     /// The handler of `token` ended: the RESPONSE to send, unless the call was already answered.
@@ -281,7 +303,7 @@ public struct ServerConnectionStateMachine: Sendable {
         calls[token.callID] = nil
         bufferedBytes -= call.bufferedBytes
         let frame: Frame = switch completion {
-        case .message(let message): .response(callID: token.callID, .ok, isNotProcessed: false, message: message)
+        case .message(let message): fitted(.response(callID: token.callID, .ok, isNotProcessed: false, message: message))
         case .noMessage: .response(callID: token.callID, .ok, isNotProcessed: false, message: nil)
         case .error(let error): response(token.callID, error)
         }
@@ -363,6 +385,23 @@ public struct ServerConnectionStateMachine: Sendable {
         if status.metadata.wireSize > min(Int(peerSettings.maxMetadataSize), room) {
             status.metadata = [:]
         }
-        return .response(callID: callID, status, isNotProcessed: error.isNotProcessed, message: nil)
+        return fitted(.response(callID: callID, status, isNotProcessed: error.isNotProcessed, message: nil))
+    }
+
+    /// `response` itself, or, when its `length` is over the client's MAX_FRAME_SIZE, RESOURCE_EXHAUSTED
+    /// naming both sizes in its place (NOT_PROCESSED kept), which always fits (docs/PROTOCOL.md §5.2).
+    private func fitted(_ response: Frame) -> Frame {
+        let length = response.length
+        guard length > Int(peerSettings.maxFrameSize), case .response(let callID, _, let isNotProcessed, _) = response else {
+            return response
+        }
+        let status = ResponseStatus(code: RPCError.Code.resourceExhausted.rawValue,
+                                    message: oversizedMessage(.response, length: length))
+        return .response(callID: callID, status, isNotProcessed: isNotProcessed, message: nil)
+    }
+
+    /// The status message of a call ended because its next frame would exceed the client's MAX_FRAME_SIZE.
+    private func oversizedMessage(_ type: FrameType, length: Int) -> String {
+        "\(type) frame of \(length) bytes exceeds the client's max \(peerSettings.maxFrameSize)"
     }
 }

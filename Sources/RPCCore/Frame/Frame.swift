@@ -80,12 +80,18 @@ public struct ResponseStatus: Sendable, Hashable {
     /// A message for humans; empty for OK.
     public var message: String
     /// Trailing metadata.
-    public var metadata: Metadata
+    public var metadata: Metadata {
+        didSet { metadataSize = metadata.wireSize }
+    }
+    /// Encoded size of the trailing metadata as received (reserved entries included), which a client
+    /// checks against its MAX_METADATA_SIZE.
+    public var metadataSize: Int
 
     public init(code: UInt8, message: String = "", metadata: Metadata = [:]) {
         self.code = code
         self.message = message
         self.metadata = metadata
+        self.metadataSize = metadata.wireSize
     }
 
     /// The OK status with no message or metadata.

@@ -148,8 +148,10 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             if code != 0 && message != nil {
                 throw ProtocolViolation(.messageOnError, .protocolError, "RESPONSE with status \(code) carries a message")
             }
-            let status = ResponseStatus(code: code, message: String(decoding: text.readableBytesView, as: UTF8.self),
+            let metadataSize = meta.readableBytes
+            var status = ResponseStatus(code: code, message: String(decoding: text.readableBytesView, as: UTF8.self),
                                         metadata: try Metadata.read(from: &meta))
+            status.metadataSize = metadataSize
             return .response(callID: callID, status, isNotProcessed: flags.contains(.notProcessed), message: message)
         case .data:
             try expectEmptyMeta(type, meta)

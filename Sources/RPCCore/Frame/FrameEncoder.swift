@@ -9,7 +9,7 @@ extension Frame {
         switch self {
         case .request(let callID, let head, let message, let endStream):
             let nameLength = min(head.methodName.utf8.count, Int(UInt16.max))
-            let metaLength = 14 + nameLength + head.metadata.wireSize
+            let metaLength = Self.requestMetaLength(head, nameLength: nameLength)
             var flags: FrameFlags = endStream ? .endStream : []
             if message == nil { flags.insert(.noMessage) }
             Self.writeHeader(into: &buffer, callID: callID, type: .request, flags: flags, metaLength: metaLength,
@@ -23,7 +23,8 @@ extension Frame {
             var flags: FrameFlags = isNotProcessed ? .notProcessed : []
             if message == nil { flags.insert(.noMessage) }
             Self.writeHeader(into: &buffer, callID: callID, type: .response, flags: flags,
-                             metaLength: 3 + text.count + status.metadata.wireSize, payloadLength: message?.readableBytes ?? 0)
+                             metaLength: Self.responseMetaLength(status, messageLength: text.count),
+                             payloadLength: message?.readableBytes ?? 0)
             buffer.writeMultipleIntegers(status.code, UInt16(text.count))
             buffer.writeBytes(text)
             status.metadata.write(to: &buffer)
@@ -48,7 +49,7 @@ extension Frame {
         case .drain, .drainAck:
             Self.writeHeader(into: &buffer, callID: 0, type: type, flags: [], metaLength: 0, payloadLength: 0)
         case .goAway(let error, let message):
-            let text = message.utf8.prefix(Int(UInt16.max) - 4)
+            let text = message.utf8.prefix(Self.maxGoAwayMessageBytes)
             Self.writeHeader(into: &buffer, callID: 0, type: .goAway, flags: [], metaLength: 4 + text.count, payloadLength: 0)
             buffer.writeInteger(error.rawValue)
             buffer.writeBytes(text)
@@ -60,6 +61,37 @@ extension Frame {
         var buffer = allocator.buffer(capacity: FrameDecoder.headerSize + 64)
         encode(into: &buffer)
         return buffer
+    }
+
+    /// The header's `length` as ``encode(into:)`` writes it: meta plus payload bytes, what the receiver
+    /// checks against its MAX_FRAME_SIZE. Computed without encoding; for a RESPONSE or DATA, a few
+    /// additions.
+    public var length: Int {
+        switch self {
+        case .request(_, let head, let message, _):
+            Self.requestMetaLength(head, nameLength: min(head.methodName.utf8.count, Int(UInt16.max)))
+                + (message?.readableBytes ?? 0)
+        case .response(_, let status, _, let message):
+            Self.responseMetaLength(status, messageLength: min(status.message.utf8.count, ResponseStatus.maxMessageBytes))
+                + (message?.readableBytes ?? 0)
+        case .data(_, let message, _): message?.readableBytes ?? 0
+        case .credit: 4
+        case .settings(let entries): 6 * entries.count
+        case .ping, .pong: 8
+        case .goAway(_, let message): 4 + min(message.utf8.count, Self.maxGoAwayMessageBytes)
+        case .cancel, .drain, .drainAck: 0
+        }
+    }
+
+    /// The longest GOAWAY message in UTF-8 bytes: what `meta_len` leaves beside the error.
+    private static let maxGoAwayMessageBytes = Int(UInt16.max) - 4
+
+    private static func requestMetaLength(_ head: RequestHead, nameLength: Int) -> Int {
+        14 + nameLength + head.metadata.wireSize
+    }
+
+    private static func responseMetaLength(_ status: ResponseStatus, messageLength: Int) -> Int {
+        3 + messageLength + status.metadata.wireSize
     }
 
     private static func writeHeader(

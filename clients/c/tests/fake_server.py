@@ -10,6 +10,7 @@ Methods of test.Echo, with rpc-echo-server's payload conventions:
          (DEADLINE_EXCEEDED) and CANCEL (CANCELLED)
   Fail   answers NOT_FOUND with the request's text as the status message
 Any other method: UNIMPLEMENTED + NOT_PROCESSED.
+A RESPONSE over the client's MAX_FRAME_SIZE is never sent: RESOURCE_EXHAUSTED naming both sizes replaces it (§5.2).
 """
 import asyncio
 import signal
@@ -54,6 +55,8 @@ class Connection:
         self.calls = {}  # call id -> asyncio.Task
         self.drain_acked = asyncio.Event()
         self.draining = False
+        self.settings_seen = False
+        self.client_max_frame_size = MAX_FRAME_SIZE  # the default until the client's first SETTINGS (§6)
 
     def send(self, data):
         self.writer.write(data)
@@ -94,6 +97,11 @@ class Connection:
         if ftype == SETTINGS:
             if len(meta) % 6:
                 raise ProtocolError("SETTINGS meta length not a multiple of 6")
+            for offset in range(0, len(meta), 6):
+                setting_id, value = struct.unpack(">HI", meta[offset:offset + 6])
+                if setting_id == 1 and not self.settings_seen:
+                    self.client_max_frame_size = value
+            self.settings_seen = True
         elif ftype == REQUEST:
             if call_id == 0 or call_id in self.calls:
                 raise ProtocolError("bad or duplicate call id %d" % call_id)
@@ -130,7 +138,7 @@ class Connection:
         try:
             budget = timeout_us / 1e6 if timeout_us else None
             result = await asyncio.wait_for(self.handler(method, message), budget)
-            self.send(result(call_id))
+            self.send(self.fitted(result(call_id)))
         except asyncio.TimeoutError:
             self.send(response(call_id, 4, status="deadline exceeded"))
         except asyncio.CancelledError:
@@ -149,6 +157,14 @@ class Connection:
         if method == "Fail":
             return lambda cid: response(cid, 5, status=message.decode(errors="replace"))
         raise ValueError(method)
+
+    def fitted(self, data):
+        """A RESPONSE as encoded, or RESOURCE_EXHAUSTED in its place if it exceeds the client's MAX_FRAME_SIZE."""
+        length, call_id, _, flags = struct.unpack(">IIBB", data[:10])
+        if length <= self.client_max_frame_size:
+            return data
+        return response(call_id, 8, status="RESPONSE frame of %d bytes exceeds the client's max %d"
+                        % (length, self.client_max_frame_size), not_processed=bool(flags & NOT_PROCESSED))
 
     async def drain(self):
         if self.draining:
